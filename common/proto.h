@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - vgpu's wire protocol between a client (vgpud, or lib/'s direct
+ * TCP transport) and vgpu-server.  docs/PROTOCOL.md is the prose version.
+ *
+ * Every message is a frame: a 32-byte little-endian header followed by
+ * `len` bytes of body.  Requests and responses share the header; a
+ * response has VGPU_FRAME_F_RESP set, echoes the request's id and op, and
+ * carries a CUresult in `status`.  Bodies are sequences of little-endian
+ * fixed-width fields, byte strings (u32 length + bytes) and strings
+ * (u32 length + bytes, no NUL), in the order docs/PROTOCOL.md lists them;
+ * they are built and parsed with struct vgpu_wbuf / struct vgpu_rbuf, never
+ * by copying C structs.
+ *
+ * The first frame on a connection is HELLO in both directions; anything
+ * else, a bad magic, a version outside the negotiated one or a body over
+ * VGPU_PROTO_MAX_BODY closes the connection.
+ */
+#ifndef VGPU_COMMON_PROTO_H
+#define VGPU_COMMON_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define VGPU_PROTO_MAGIC	0x55504756u	/* "VGPU" as little-endian bytes */
+#define VGPU_PROTO_VERSION	1
+#define VGPU_PROTO_HDR_SIZE	32
+#define VGPU_PROTO_MAX_BODY	(64u << 20)
+#define VGPU_PROTO_DEFAULT_PORT	7070
+
+/* Header flags */
+#define VGPU_FRAME_F_RESP	(1u << 0)	/* a response */
+#define VGPU_FRAME_F_NOREPLY	(1u << 1)	/* reply only on error */
+
+/* Backends, reported in HELLO. */
+#define VGPU_BACKEND_CUDA	1
+#define VGPU_BACKEND_SIM	2
+
+/* HELLO's gpu field: expose every GPU of the server. */
+#define VGPU_GPU_ALL		0xffffffffu
+
+/*
+ * Op codes.  X(name, value).  Request and response bodies: PROTOCOL.md.
+ * Values are part of the protocol: never renumber, only append.
+ */
+#define VGPU_OPS(X)			\
+	X(HELLO,		1)	\
+	X(GOODBYE,		2)	\
+	X(DEVICE_COUNT,		3)	\
+	X(DEVICE_INFO,		4)	\
+	X(CTX_CREATE,		5)	\
+	X(CTX_DESTROY,		6)	\
+	X(CTX_SYNC,		7)	\
+	X(MEM_ALLOC,		8)	\
+	X(MEM_FREE,		9)	\
+	X(MEM_GET_INFO,		10)	\
+	X(MEMCPY_HTOD,		11)	\
+	X(MEMCPY_DTOH,		12)	\
+	X(MEMCPY_DTOD,		13)	\
+	X(MEMSET,		14)	\
+	X(MODULE_LOAD,		15)	\
+	X(MODULE_UNLOAD,	16)	\
+	X(MODULE_GET_FUNCTION,	17)	\
+	X(MODULE_GET_GLOBAL,	18)	\
+	X(LAUNCH,		19)	\
+	X(STREAM_CREATE,	20)	\
+	X(STREAM_SYNC,		21)	\
+	X(STREAM_DESTROY,	22)	\
+	X(EVENT_CREATE,		23)	\
+	X(EVENT_RECORD,		24)	\
+	X(EVENT_SYNC,		25)	\
+	X(EVENT_ELAPSED,	26)	\
+	X(EVENT_DESTROY,	27)	\
+	X(SERVER_STATS,		28)
+
+enum vgpu_op {
+#define VGPU_OP_ENUM(name, val) VGPU_OP_##name = val,
+	VGPU_OPS(VGPU_OP_ENUM)
+#undef VGPU_OP_ENUM
+	VGPU_OP_MAX
+};
+
+/* Name of an op ("MEM_ALLOC"), or NULL if unknown. */
+const char *vgpu_op_name(unsigned int op);
+
+/* Decoded frame header (host order). */
+struct vgpu_frame_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;
+	uint32_t flags;
+	uint32_t status;	/* CUresult in responses, 0 in requests */
+	uint64_t id;
+	uint32_t len;		/* body bytes that follow */
+	uint32_t reserved;	/* must be zero */
+};
+
+/* Encode @h into 32 bytes at @out. */
+void vgpu_hdr_encode(const struct vgpu_frame_hdr *h, uint8_t out[VGPU_PROTO_HDR_SIZE]);
+/*
+ * Decode and validate 32 bytes: magic, version (== VGPU_PROTO_VERSION, or
+ * any version when the op is HELLO), reserved == 0, len <= max_body.
+ * Returns 0 or -EPROTO / -EMSGSIZE; @why (may be NULL) gets a reason.
+ */
+int vgpu_hdr_decode(const uint8_t in[VGPU_PROTO_HDR_SIZE], uint32_t max_body,
+		    struct vgpu_frame_hdr *h, const char **why);
+
+/* ---- body writer: grows on demand; errors are sticky ------------------ */
+struct vgpu_wbuf {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	bool fixed;	/* buffer not owned: fail instead of growing */
+	bool err;	/* out of memory / space */
+};
+
+void vgpu_wbuf_init(struct vgpu_wbuf *w);			/* growable */
+void vgpu_wbuf_init_fixed(struct vgpu_wbuf *w, void *buf, size_t cap);
+void vgpu_wbuf_free(struct vgpu_wbuf *w);
+void vgpu_put_u8(struct vgpu_wbuf *w, uint8_t v);
+void vgpu_put_u16(struct vgpu_wbuf *w, uint16_t v);
+void vgpu_put_u32(struct vgpu_wbuf *w, uint32_t v);
+void vgpu_put_u64(struct vgpu_wbuf *w, uint64_t v);
+void vgpu_put_i32(struct vgpu_wbuf *w, int32_t v);
+void vgpu_put_f32(struct vgpu_wbuf *w, float v);
+void vgpu_put_raw(struct vgpu_wbuf *w, const void *p, size_t n);	/* no length */
+void vgpu_put_bytes(struct vgpu_wbuf *w, const void *p, size_t n);	/* u32 len + bytes */
+void vgpu_put_str(struct vgpu_wbuf *w, const char *s);		/* u32 len + bytes */
+/* Reserve n bytes (u32 len + n uninitialised bytes); returns where to write them. */
+void *vgpu_put_bytes_reserve(struct vgpu_wbuf *w, size_t n);
+
+/* ---- body reader: bounds-checked; errors are sticky -------------------- */
+struct vgpu_rbuf {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err;	/* read past the end or bad length */
+};
+
+void vgpu_rbuf_init(struct vgpu_rbuf *r, const void *p, size_t len);
+uint8_t vgpu_get_u8(struct vgpu_rbuf *r);
+uint16_t vgpu_get_u16(struct vgpu_rbuf *r);
+uint32_t vgpu_get_u32(struct vgpu_rbuf *r);
+uint64_t vgpu_get_u64(struct vgpu_rbuf *r);
+int32_t vgpu_get_i32(struct vgpu_rbuf *r);
+float vgpu_get_f32(struct vgpu_rbuf *r);
+/* Raw n bytes; pointer into the buffer or NULL (and err set). */
+const void *vgpu_get_raw(struct vgpu_rbuf *r, size_t n);
+/* u32 length + bytes; returns a pointer into the buffer, length in *n. */
+const void *vgpu_get_bytes(struct vgpu_rbuf *r, size_t *n);
+/* u32 length + bytes copied into dst (NUL-terminated, at most cap-1 bytes;
+ * longer or embedded-NUL strings set err). Returns dst or NULL. */
+char *vgpu_get_str(struct vgpu_rbuf *r, char *dst, size_t cap);
+/* True when the whole body was consumed without error. */
+bool vgpu_rbuf_done(const struct vgpu_rbuf *r);
+
+/* ---- blocking frame I/O on a stream socket ----------------------------- */
+/*
+ * Send header + body (writev, handles partial writes and EINTR).
+ * Returns 0 or -errno.
+ */
+int vgpu_frame_send(int fd, const struct vgpu_frame_hdr *h, const void *body);
+/*
+ * Receive one frame.  *body is malloc'ed (len bytes, NULL when len == 0);
+ * caller frees.  Returns 0, -ECONNRESET on EOF, -EPROTO/-EMSGSIZE on a bad
+ * header (reason in *why), or -errno.
+ */
+int vgpu_frame_recv(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
+		    void **body, const char **why);
+
+/* ---- HELLO ------------------------------------------------------------- */
+struct vgpu_hello_req {
+	uint16_t min_version;
+	uint16_t max_version;
+	uint32_t gpu;		/* server GPU to expose as device 0, or VGPU_GPU_ALL */
+	uint64_t features;	/* none defined yet: 0 */
+	char client[64];	/* free-form name for the server's log */
+};
+
+struct vgpu_hello_resp {
+	uint16_t version;
+	uint16_t backend;	/* VGPU_BACKEND_* */
+	uint32_t session;	/* server's session number, for logs */
+	uint64_t features;
+	char server[64];	/* free-form server name/version */
+};
+
+void vgpu_hello_req_put(struct vgpu_wbuf *w, const struct vgpu_hello_req *h);
+int vgpu_hello_req_get(struct vgpu_rbuf *r, struct vgpu_hello_req *h);
+void vgpu_hello_resp_put(struct vgpu_wbuf *w, const struct vgpu_hello_resp *h);
+int vgpu_hello_resp_get(struct vgpu_rbuf *r, struct vgpu_hello_resp *h);
+
+/*
+ * Client side of the handshake on a connected socket: sends HELLO (id 0),
+ * waits for the reply.  Returns 0, -EPROTO (bad/unsupported reply, reason
+ * in *why), or -errno.
+ */
+int vgpu_client_hello(int fd, const struct vgpu_hello_req *req,
+		      struct vgpu_hello_resp *resp, const char **why);
+
+/*
+ * Connect a TCP socket to "host:port" (port defaults to
+ * VGPU_PROTO_DEFAULT_PORT), with TCP_NODELAY and keepalive / user-timeout
+ * set so a dead server is noticed.  Returns fd or -errno.
+ */
+int vgpu_tcp_connect(const char *hostport, int timeout_ms);
+/* Set TCP_NODELAY, keepalive and TCP_USER_TIMEOUT on a connected socket. */
+void vgpu_tcp_tune(int fd);
+
+#endif /* VGPU_COMMON_PROTO_H */

@@ -1,0 +1,1 @@
+# lib/build.mk: rules of this component (see top Makefile)

@@ -1,0 +1,1 @@
+# server/build.mk: rules of this component (see top Makefile)

@@ -1,0 +1,1 @@
+# tests/build.mk: rules of this component (see top Makefile)

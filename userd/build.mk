@@ -1,0 +1,1 @@
+# userd/build.mk: rules of this component (see top Makefile)
