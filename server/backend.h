@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.h - what executes a session's work: the real CUDA driver or the
+ * sim.  One backend instance per session (vgpu_backend_ops.open); every
+ * entry returns a CUresult.  Objects (contexts, modules, functions,
+ * streams, events) are opaque void * owned by the backend; the session
+ * maps them to client handles.  Device memory ranges go into the session's
+ * alloc table, which the backend receives at open: backends insert what they
+ * allocate and remove what they free, so range checks are common code.
+ *
+ * Ordinals here are the backend's own device numbers; the session maps the
+ * client's ordinals (HELLO's gpu) onto them.  A NULL stream is the default
+ * stream.
+ */
+#ifndef VGPU_SERVER_BACKEND_H
+#define VGPU_SERVER_BACKEND_H
+
+#include <cuda.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/alloc_table.h"
+#include "server/server.h"
+
+#define VGPU_DEV_NAME_MAX	256
+#define VGPU_DEV_NATTR		CU_DEVICE_ATTRIBUTE_MAX	/* attr[0] is unused (0) */
+
+struct vgpu_device_info {
+	char name[VGPU_DEV_NAME_MAX];
+	uint8_t uuid[16];
+	uint64_t total_mem;
+	uint32_t driver_version;
+	int32_t attr[VGPU_DEV_NATTR];
+};
+
+struct vgpu_param {
+	uint32_t offset, size;
+};
+
+/* A kernel's parameter layout; p is malloc'ed by the backend, freed by the caller. */
+struct vgpu_param_layout {
+	uint32_t n;
+	struct vgpu_param *p;
+	uint32_t buf_size;	/* last offset + size: LAUNCH's params length */
+};
+
+struct vgpu_backend_ops {
+	const char *name;
+	int kind;	/* VGPU_BACKEND_* */
+
+	CUresult (*open)(const struct vgpu_server_config *cfg, uint32_t session_id,
+			 struct vgpu_alloc_table *at, void **be);
+	/* Frees everything still alive; the table's entries are the backend's to drop. */
+	void (*close)(void *be);
+
+	CUresult (*device_count)(void *be, int *count);
+	CUresult (*device_info)(void *be, int ordinal, struct vgpu_device_info *out);
+
+	CUresult (*ctx_create)(void *be, int ordinal, unsigned int flags, void **ctx);
+	CUresult (*ctx_destroy)(void *be, void *ctx);
+	CUresult (*ctx_sync)(void *be, void *ctx);
+
+	/* mem_alloc inserts a VGPU_ALLOC_MEM entry owned by ctx; mem_free removes it. */
+	CUresult (*mem_alloc)(void *be, void *ctx, uint64_t size, uint64_t *dptr);
+	CUresult (*mem_free)(void *be, void *ctx, uint64_t dptr);
+	CUresult (*mem_get_info)(void *be, void *ctx, uint64_t *free_b, uint64_t *total);
+
+	CUresult (*memcpy_htod)(void *be, void *ctx, uint64_t dst, const void *src, size_t n,
+				void *stream);
+	CUresult (*memcpy_dtoh)(void *be, void *ctx, void *dst, uint64_t src, size_t n,
+				void *stream);
+	CUresult (*memcpy_dtod)(void *be, void *ctx, uint64_t dst, uint64_t src, size_t n,
+				void *stream);
+	CUresult (*memset)(void *be, void *ctx, uint64_t dst, uint32_t value,
+			   unsigned int elem_size, uint64_t count, void *stream);
+
+	CUresult (*module_load)(void *be, void *ctx, const void *image, size_t n, void **mod);
+	/* Also drops the module's globals from the alloc table. */
+	CUresult (*module_unload)(void *be, void *ctx, void *mod);
+	CUresult (*module_get_function)(void *be, void *ctx, void *mod, const char *name,
+					void **func, struct vgpu_param_layout *layout);
+	/* The global's range is in the alloc table (VGPU_ALLOC_GLOBAL) on success. */
+	CUresult (*module_get_global)(void *be, void *ctx, void *mod, const char *name,
+				      uint64_t *dptr, uint64_t *size);
+	CUresult (*launch)(void *be, void *ctx, void *func, const uint32_t grid[3],
+			   const uint32_t block[3], uint32_t shared_bytes, void *stream,
+			   const void *params, size_t params_len);
+
+	CUresult (*stream_create)(void *be, void *ctx, unsigned int flags, int priority,
+				  void **stream);
+	CUresult (*stream_sync)(void *be, void *ctx, void *stream);
+	CUresult (*stream_destroy)(void *be, void *ctx, void *stream);
+
+	CUresult (*event_create)(void *be, void *ctx, unsigned int flags, void **event);
+	CUresult (*event_record)(void *be, void *ctx, void *event, void *stream);
+	CUresult (*event_sync)(void *be, void *ctx, void *event);
+	CUresult (*event_elapsed)(void *be, void *ctx, void *start, void *end, float *ms);
+	CUresult (*event_destroy)(void *be, void *ctx, void *event);
+};
+
+extern const struct vgpu_backend_ops vgpu_backend_sim;
+extern const struct vgpu_backend_ops vgpu_backend_cuda;
+
+/* Backend for a VGPU_BACKEND_* value, or NULL. */
+const struct vgpu_backend_ops *vgpu_backend_get(int kind);
+
+#endif

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: MIT
+/*
+ * backend_cuda.c - the real driver, reached through dlopen("libcuda.so.1")
+ * so that vgpu-server builds and links on machines without one, and so
+ * that only a session child (never the listening parent) initialises CUDA.
+ *
+ * Contexts: CTX_CREATE retains the device's primary context and
+ * CTX_DESTROY releases it.  The primary context is what the runtime API
+ * uses, the driver shares it per device within the process (and a process
+ * is one session), and its last release frees everything made in it,
+ * which is exactly what a session end needs.  CTX_CREATE's flags are
+ * therefore ignored.
+ *
+ * Every device range a client names was checked against the session's
+ * alloc table before we get here (ops_mem.c); this file fills that table
+ * with what the driver hands out.
+ */
+#include "server/backend.h"
+
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* X(field, prototype taken from cuda.h, symbol, fallback symbol or NULL, required) */
+#define CUDA_SYMS(X)								\
+	X(Init, cuInit, "cuInit", NULL, 1)					\
+	X(DriverGetVersion, cuDriverGetVersion, "cuDriverGetVersion", NULL, 1)	\
+	X(DeviceGetCount, cuDeviceGetCount, "cuDeviceGetCount", NULL, 1)	\
+	X(DeviceGet, cuDeviceGet, "cuDeviceGet", NULL, 1)			\
+	X(DeviceGetName, cuDeviceGetName, "cuDeviceGetName", NULL, 1)		\
+	X(DeviceGetUuid, cuDeviceGetUuid, "cuDeviceGetUuid_v2", "cuDeviceGetUuid", 0) \
+	X(DeviceTotalMem, cuDeviceTotalMem, "cuDeviceTotalMem_v2", NULL, 1)	\
+	X(DeviceGetAttribute, cuDeviceGetAttribute, "cuDeviceGetAttribute", NULL, 1) \
+	X(PrimaryCtxRetain, cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", NULL, 1) \
+	X(PrimaryCtxRelease, cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", \
+	  "cuDevicePrimaryCtxRelease", 1)					\
+	X(CtxSetCurrent, cuCtxSetCurrent, "cuCtxSetCurrent", NULL, 1)		\
+	X(CtxSynchronize, cuCtxSynchronize, "cuCtxSynchronize", NULL, 1)	\
+	X(MemAlloc, cuMemAlloc, "cuMemAlloc_v2", NULL, 1)			\
+	X(MemFree, cuMemFree, "cuMemFree_v2", NULL, 1)				\
+	X(MemGetInfo, cuMemGetInfo, "cuMemGetInfo_v2", NULL, 1)			\
+	X(MemcpyHtoD, cuMemcpyHtoD, "cuMemcpyHtoD_v2", NULL, 1)			\
+	X(MemcpyDtoH, cuMemcpyDtoH, "cuMemcpyDtoH_v2", NULL, 1)			\
+	X(MemcpyDtoD, cuMemcpyDtoD, "cuMemcpyDtoD_v2", NULL, 1)			\
+	X(MemcpyHtoDAsync, cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", NULL, 1)	\
+	X(MemcpyDtoHAsync, cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", NULL, 1)	\
+	X(MemcpyDtoDAsync, cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", NULL, 1)	\
+	X(MemsetD8Async, cuMemsetD8Async, "cuMemsetD8Async", NULL, 1)		\
+	X(MemsetD16Async, cuMemsetD16Async, "cuMemsetD16Async", NULL, 1)	\
+	X(MemsetD32Async, cuMemsetD32Async, "cuMemsetD32Async", NULL, 1)	\
+	X(ModuleLoadData, cuModuleLoadData, "cuModuleLoadData", NULL, 1)	\
+	X(ModuleUnload, cuModuleUnload, "cuModuleUnload", NULL, 1)		\
+	X(ModuleGetFunction, cuModuleGetFunction, "cuModuleGetFunction", NULL, 1) \
+	X(ModuleGetGlobal, cuModuleGetGlobal, "cuModuleGetGlobal_v2", NULL, 1)	\
+	X(FuncGetParamInfo, cuFuncGetParamInfo, "cuFuncGetParamInfo", NULL, 0)	\
+	X(LaunchKernel, cuLaunchKernel, "cuLaunchKernel", NULL, 1)		\
+	X(StreamCreate, cuStreamCreateWithPriority, "cuStreamCreateWithPriority", NULL, 1) \
+	X(StreamSynchronize, cuStreamSynchronize, "cuStreamSynchronize", NULL, 1) \
+	X(StreamDestroy, cuStreamDestroy, "cuStreamDestroy_v2", NULL, 1)	\
+	X(EventCreate, cuEventCreate, "cuEventCreate", NULL, 1)			\
+	X(EventRecord, cuEventRecord, "cuEventRecord", NULL, 1)			\
+	X(EventSynchronize, cuEventSynchronize, "cuEventSynchronize", NULL, 1)	\
+	X(EventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2",	\
+	  "cuEventElapsedTime", 1)						\
+	X(EventDestroy, cuEventDestroy, "cuEventDestroy_v2", NULL, 1)
+
+struct cuda_api {
+#define CUDA_FIELD(field, proto, sym, alt, req) __typeof__(&proto) field;
+	CUDA_SYMS(CUDA_FIELD)
+#undef CUDA_FIELD
+};
+
+struct cuda_be {
+	void *lib;
+	struct cuda_api f;
+	struct vgpu_alloc_table *at;
+	CUcontext current;
+};
+
+struct cuda_ctx {
+	CUcontext c;
+	CUdevice dev;
+};
+
+struct cuda_module {
+	CUmodule m;
+};
+
+static void *sym(void *lib, const char *name, const char *alt)
+{
+	void *p = dlsym(lib, name);
+
+	return p || !alt ? p : dlsym(lib, alt);
+}
+
+static int resolve(struct cuda_be *b)
+{
+	void *p;
+
+#define CUDA_RESOLVE(field, proto, name, alt, req)				\
+	p = sym(b->lib, name, alt);						\
+	if (!p && req) {							\
+		log_err("libcuda.so.1 lacks %s", name);				\
+		return -1;							\
+	}									\
+	b->f.field = (__typeof__(b->f.field))p;
+	CUDA_SYMS(CUDA_RESOLVE)
+#undef CUDA_RESOLVE
+	return 0;
+}
+
+static CUresult cuda_open(const struct vgpu_server_config *cfg, uint32_t session_id,
+			  struct vgpu_alloc_table *at, void **be)
+{
+	struct cuda_be *b = calloc(1, sizeof(*b));
+	CUresult rc;
+
+	if (!b)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	b->at = at;
+	b->lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!b->lib) {
+		log_err("session %u: dlopen libcuda.so.1: %s", session_id, dlerror());
+		free(b);
+		return CUDA_ERROR_NO_DEVICE;
+	}
+	if (resolve(b)) {
+		free(b);	/* the library stays loaded: unloading a driver is unsafe */
+		return CUDA_ERROR_NOT_SUPPORTED;
+	}
+	rc = b->f.Init(0);
+	if (rc) {
+		log_err("session %u: cuInit: CUresult %d", session_id, (int)rc);
+		free(b);
+		return rc;
+	}
+	*be = b;
+	return CUDA_SUCCESS;
+}
+
+static void cuda_close(void *be)
+{
+	struct cuda_be *b = be;
+
+	/* contexts are gone by now (session cleanup), and with them their memory */
+	vgpu_at_fini(b->at);
+	free(b);
+}
+
+/* Make ctx current on this thread before a call that works in a context. */
+static CUresult use(struct cuda_be *b, void *ctx)
+{
+	struct cuda_ctx *c = ctx;
+	CUresult rc;
+
+	if (!c)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (b->current == c->c)
+		return CUDA_SUCCESS;
+	rc = b->f.CtxSetCurrent(c->c);
+	if (rc == CUDA_SUCCESS)
+		b->current = c->c;
+	return rc;
+}
+
+#define USE(b, ctx)					\
+	do {						\
+		CUresult use_rc_ = use(b, ctx);		\
+		if (use_rc_)				\
+			return use_rc_;			\
+	} while (0)
+
+static CUresult cuda_device_count(void *be, int *count)
+{
+	return ((struct cuda_be *)be)->f.DeviceGetCount(count);
+}
+
+static CUresult cuda_device_info(void *be, int ordinal, struct vgpu_device_info *out)
+{
+	struct cuda_be *b = be;
+	CUdevice dev;
+	CUuuid uuid;
+	size_t total = 0;
+	int ver = 0;
+	CUresult rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = b->f.DeviceGet(&dev, ordinal);
+	if (rc)
+		return rc;
+	rc = b->f.DeviceGetName(out->name, sizeof(out->name), dev);
+	if (rc)
+		return rc;
+	if (b->f.DeviceGetUuid && b->f.DeviceGetUuid(&uuid, dev) == CUDA_SUCCESS)
+		memcpy(out->uuid, uuid.bytes, sizeof(out->uuid));
+	b->f.DeviceTotalMem(&total, dev);
+	b->f.DriverGetVersion(&ver);
+	out->total_mem = total;
+	out->driver_version = (uint32_t)ver;
+	for (int i = 1; i < VGPU_DEV_NATTR; i++) {
+		int v = 0;
+
+		if (b->f.DeviceGetAttribute(&v, (CUdevice_attribute)i, dev) != CUDA_SUCCESS)
+			v = 0;
+		out->attr[i] = v;
+	}
+	return CUDA_SUCCESS;
+}
+
+static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void **ctx)
+{
+	struct cuda_be *b = be;
+	struct cuda_ctx *c = calloc(1, sizeof(*c));
+	CUresult rc;
+
+	if (!c)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	rc = b->f.DeviceGet(&c->dev, ordinal);
+	if (rc == CUDA_SUCCESS)
+		rc = b->f.PrimaryCtxRetain(&c->c, c->dev);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	*ctx = c;
+	return use(b, c);
+}
+
+static CUresult cuda_ctx_destroy(void *be, void *ctx)
+{
+	struct cuda_be *b = be;
+	struct cuda_ctx *c = ctx;
+	CUresult rc;
+
+	if (b->current == c->c) {
+		b->f.CtxSetCurrent(NULL);
+		b->current = NULL;
+	}
+	rc = b->f.PrimaryCtxRelease(c->dev);
+	free(c);
+	return rc;
+}
+
+static CUresult cuda_ctx_sync(void *be, void *ctx)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.CtxSynchronize();
+}
+
+static CUresult cuda_mem_alloc(void *be, void *ctx, uint64_t size, uint64_t *dptr)
+{
+	struct cuda_be *b = be;
+	CUdeviceptr p;
+	CUresult rc;
+
+	USE(b, ctx);
+	rc = b->f.MemAlloc(&p, size);
+	if (rc)
+		return rc;
+	if (vgpu_at_insert(b->at, p, size, VGPU_ALLOC_MEM, ctx, NULL)) {
+		b->f.MemFree(p);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	*dptr = p;
+	return CUDA_SUCCESS;
+}
+
+static CUresult cuda_mem_free(void *be, void *ctx, uint64_t dptr)
+{
+	struct cuda_be *b = be;
+	CUresult rc;
+
+	USE(b, ctx);
+	rc = b->f.MemFree(dptr);
+	if (rc == CUDA_SUCCESS)
+		vgpu_at_remove(b->at, dptr);
+	return rc;
+}
+
+static CUresult cuda_mem_get_info(void *be, void *ctx, uint64_t *free_b, uint64_t *total)
+{
+	struct cuda_be *b = be;
+	size_t f = 0, t = 0;
+	CUresult rc;
+
+	USE(b, ctx);
+	rc = b->f.MemGetInfo(&f, &t);
+	*free_b = f;
+	*total = t;
+	return rc;
+}
+
+/*
+ * Copies on the default stream use the synchronous calls (the client's
+ * cuMemcpy* semantics); on a stream the async ones.  The host buffer is the
+ * frame body, freed after the reply: safe, because async copies from and to
+ * pageable memory return only once the host side has been consumed/filled.
+ */
+static CUresult cuda_memcpy_htod(void *be, void *ctx, uint64_t dst, const void *src, size_t n,
+				 void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return stream ? b->f.MemcpyHtoDAsync(dst, src, n, stream) : b->f.MemcpyHtoD(dst, src, n);
+}
+
+static CUresult cuda_memcpy_dtoh(void *be, void *ctx, void *dst, uint64_t src, size_t n,
+				 void *stream)
+{
+	struct cuda_be *b = be;
+	CUresult rc;
+
+	USE(b, ctx);
+	if (!stream)
+		return b->f.MemcpyDtoH(dst, src, n);
+	rc = b->f.MemcpyDtoHAsync(dst, src, n, stream);
+	/* the reply carries the data now, so it must have landed */
+	return rc ? rc : b->f.StreamSynchronize(stream);
+}
+
+static CUresult cuda_memcpy_dtod(void *be, void *ctx, uint64_t dst, uint64_t src, size_t n,
+				 void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return stream ? b->f.MemcpyDtoDAsync(dst, src, n, stream) : b->f.MemcpyDtoD(dst, src, n);
+}
+
+static CUresult cuda_memset(void *be, void *ctx, uint64_t dst, uint32_t value,
+			    unsigned int elem_size, uint64_t count, void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	switch (elem_size) {
+	case 1:
+		return b->f.MemsetD8Async(dst, (unsigned char)value, count, stream);
+	case 2:
+		return b->f.MemsetD16Async(dst, (unsigned short)value, count, stream);
+	case 4:
+		return b->f.MemsetD32Async(dst, value, count, stream);
+	default:
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+}
+
+static CUresult cuda_module_load(void *be, void *ctx, const void *image, size_t n, void **mod)
+{
+	struct cuda_be *b = be;
+	struct cuda_module *m;
+	char *copy;
+	CUresult rc;
+
+	USE(b, ctx);
+	/* a PTX image must be NUL-terminated; fatbin/cubin do not mind the extra byte */
+	copy = malloc(n + 1);
+	m = calloc(1, sizeof(*m));
+	if (!copy || !m) {
+		free(copy);
+		free(m);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	memcpy(copy, image, n);
+	copy[n] = '\0';
+	rc = b->f.ModuleLoadData(&m->m, copy);
+	free(copy);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	*mod = m;
+	return CUDA_SUCCESS;
+}
+
+static CUresult cuda_module_unload(void *be, void *ctx, void *mod)
+{
+	struct cuda_be *b = be;
+	struct cuda_module *m = mod;
+	CUresult rc;
+
+	for (size_t i = 0; i < b->at->n;) {
+		if (b->at->v[i].kind == VGPU_ALLOC_GLOBAL && b->at->v[i].owner == m)
+			vgpu_at_remove(b->at, b->at->v[i].base);
+		else
+			i++;
+	}
+	if (ctx)
+		use(b, ctx);
+	rc = b->f.ModuleUnload(m->m);
+	free(m);
+	return rc;
+}
+
+static CUresult cuda_module_get_function(void *be, void *ctx, void *mod, const char *name,
+					 void **func, struct vgpu_param_layout *layout)
+{
+	struct cuda_be *b = be;
+	struct cuda_module *m = mod;
+	CUfunction f;
+	uint32_t cap = 0;
+	CUresult rc;
+
+	USE(b, ctx);
+	rc = b->f.ModuleGetFunction(&f, m->m, name);
+	if (rc)
+		return rc;
+	if (!b->f.FuncGetParamInfo)
+		return CUDA_ERROR_NOT_SUPPORTED;	/* driver older than 12.4 */
+	memset(layout, 0, sizeof(*layout));
+	/* no count call: iterate until the driver says the index is out of range */
+	for (size_t i = 0;; i++) {
+		size_t off, size;
+
+		rc = b->f.FuncGetParamInfo(f, i, &off, &size);
+		if (rc == CUDA_ERROR_INVALID_VALUE)
+			break;
+		if (rc)
+			return rc;
+		if (layout->n == cap) {
+			struct vgpu_param *np;
+
+			cap = cap ? cap * 2 : 16;
+			np = realloc(layout->p, cap * sizeof(*np));
+			if (!np)
+				return CUDA_ERROR_OUT_OF_MEMORY;
+			layout->p = np;
+		}
+		layout->p[layout->n++] = (struct vgpu_param){ (uint32_t)off, (uint32_t)size };
+		if (off + size > layout->buf_size)
+			layout->buf_size = (uint32_t)(off + size);
+	}
+	*func = f;
+	return CUDA_SUCCESS;
+}
+
+static CUresult cuda_module_get_global(void *be, void *ctx, void *mod, const char *name,
+				       uint64_t *dptr, uint64_t *size)
+{
+	struct cuda_be *b = be;
+	struct cuda_module *m = mod;
+	CUdeviceptr p;
+	size_t sz;
+	CUresult rc;
+
+	USE(b, ctx);
+	rc = b->f.ModuleGetGlobal(&p, &sz, m->m, name);
+	if (rc)
+		return rc;
+	/* make the global a legal copy target; asking twice finds it already there */
+	if (sz && !vgpu_at_exact(b->at, p) && vgpu_at_insert(b->at, p, sz, VGPU_ALLOC_GLOBAL, m, NULL))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*dptr = p;
+	*size = sz;
+	return CUDA_SUCCESS;
+}
+
+static CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
+			    const uint32_t block[3], uint32_t shared_bytes, void *stream,
+			    const void *params, size_t params_len)
+{
+	struct cuda_be *b = be;
+	size_t size = params_len;
+	void *buf = NULL;
+	CUresult rc;
+
+	USE(b, ctx);
+	if (params_len) {
+		/* the frame body has no alignment guarantee; the copy is malloc-aligned */
+		buf = malloc(params_len);
+		if (!buf)
+			return CUDA_ERROR_OUT_OF_MEMORY;
+		memcpy(buf, params, params_len);
+	}
+	void *extra[] = {
+		CU_LAUNCH_PARAM_BUFFER_POINTER, buf,
+		CU_LAUNCH_PARAM_BUFFER_SIZE, &size,
+		CU_LAUNCH_PARAM_END,
+	};
+	rc = b->f.LaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+			       shared_bytes, stream, NULL, buf ? extra : NULL);
+	free(buf);
+	return rc;
+}
+
+static CUresult cuda_stream_create(void *be, void *ctx, unsigned int flags, int priority,
+				   void **stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.StreamCreate((CUstream *)stream, flags, priority);
+}
+
+static CUresult cuda_stream_sync(void *be, void *ctx, void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.StreamSynchronize(stream);
+}
+
+static CUresult cuda_stream_destroy(void *be, void *ctx, void *stream)
+{
+	struct cuda_be *b = be;
+
+	if (ctx)
+		use(b, ctx);
+	return b->f.StreamDestroy(stream);
+}
+
+static CUresult cuda_event_create(void *be, void *ctx, unsigned int flags, void **event)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.EventCreate((CUevent *)event, flags);
+}
+
+static CUresult cuda_event_record(void *be, void *ctx, void *event, void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.EventRecord(event, stream);
+}
+
+static CUresult cuda_event_sync(void *be, void *ctx, void *event)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.EventSynchronize(event);
+}
+
+static CUresult cuda_event_elapsed(void *be, void *ctx, void *start, void *end, float *ms)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.EventElapsedTime(ms, start, end);
+}
+
+static CUresult cuda_event_destroy(void *be, void *ctx, void *event)
+{
+	struct cuda_be *b = be;
+
+	if (ctx)
+		use(b, ctx);
+	return b->f.EventDestroy(event);
+}
+
+const struct vgpu_backend_ops vgpu_backend_cuda = {
+	.name = "cuda",
+	.kind = VGPU_BACKEND_CUDA,
+	.open = cuda_open,
+	.close = cuda_close,
+	.device_count = cuda_device_count,
+	.device_info = cuda_device_info,
+	.ctx_create = cuda_ctx_create,
+	.ctx_destroy = cuda_ctx_destroy,
+	.ctx_sync = cuda_ctx_sync,
+	.mem_alloc = cuda_mem_alloc,
+	.mem_free = cuda_mem_free,
+	.mem_get_info = cuda_mem_get_info,
+	.memcpy_htod = cuda_memcpy_htod,
+	.memcpy_dtoh = cuda_memcpy_dtoh,
+	.memcpy_dtod = cuda_memcpy_dtod,
+	.memset = cuda_memset,
+	.module_load = cuda_module_load,
+	.module_unload = cuda_module_unload,
+	.module_get_function = cuda_module_get_function,
+	.module_get_global = cuda_module_get_global,
+	.launch = cuda_launch,
+	.stream_create = cuda_stream_create,
+	.stream_sync = cuda_stream_sync,
+	.stream_destroy = cuda_stream_destroy,
+	.event_create = cuda_event_create,
+	.event_record = cuda_event_record,
+	.event_sync = cuda_event_sync,
+	.event_elapsed = cuda_event_elapsed,
+	.event_destroy = cuda_event_destroy,
+};

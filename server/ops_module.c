@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/* ops_module.c - modules, functions, globals and kernel launches. */
+#include "server/session_int.h"
+
+#include <stdlib.h>
+
+#define NAME_MAX_LEN	4095	/* PROTOCOL.md: str name (<= 4095) */
+
+int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	size_t n;
+	const void *image = vgpu_get_bytes(r, &n);
+	void *c, *mod;
+	uint64_t id;
+	CUresult rc;
+
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	if (!c)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (!n)
+		return CUDA_ERROR_INVALID_IMAGE;
+	rc = s->ops->module_load(s->be, c, image, n, &mod);
+	if (rc)
+		return rc;
+	id = vgpu_handle_new(&s->h, VGPU_H_MODULE, mod, ctx);
+	if (!id) {
+		s->ops->module_unload(s->be, c, mod);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	vgpu_put_u64(w, id);
+	return CUDA_SUCCESS;
+}
+
+int op_module_unload(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t mod = vgpu_get_u64(r);
+
+	REQ_DONE(r);
+	if (!sess_ctx(s, ctx) || !vgpu_handle_get(&s->h, mod, VGPU_H_MODULE))
+		return CUDA_ERROR_INVALID_HANDLE;
+	sess_destroy_module(s, mod);
+	return CUDA_SUCCESS;
+}
+
+int op_module_get_function(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	char name[NAME_MAX_LEN + 1];
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t mod = vgpu_get_u64(r);
+	struct vgpu_param_layout lay = { 0 };
+	struct vgpu_handle *m;
+	void *c, *fn;
+	uint64_t id;
+	CUresult rc;
+
+	vgpu_get_str(r, name, sizeof(name));
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	m = vgpu_handle_get(&s->h, mod, VGPU_H_MODULE);
+	if (!c || !m)
+		return CUDA_ERROR_INVALID_HANDLE;
+	rc = s->ops->module_get_function(s->be, c, m->obj, name, &fn, &lay);
+	if (rc) {
+		free(lay.p);
+		return rc;
+	}
+	id = vgpu_handle_new(&s->h, VGPU_H_FUNC, fn, mod);
+	if (!id) {
+		free(lay.p);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	/* LAUNCH checks its params buffer against this size */
+	vgpu_handle_get(&s->h, id, VGPU_H_FUNC)->aux = lay.buf_size;
+	vgpu_put_u64(w, id);
+	vgpu_put_u32(w, lay.n);
+	for (uint32_t i = 0; i < lay.n; i++) {
+		vgpu_put_u32(w, lay.p[i].offset);
+		vgpu_put_u32(w, lay.p[i].size);
+	}
+	free(lay.p);
+	return CUDA_SUCCESS;
+}
+
+int op_module_get_global(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	char name[NAME_MAX_LEN + 1];
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t mod = vgpu_get_u64(r);
+	uint64_t dptr = 0, size = 0;
+	struct vgpu_handle *m;
+	void *c;
+	CUresult rc;
+
+	vgpu_get_str(r, name, sizeof(name));
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	m = vgpu_handle_get(&s->h, mod, VGPU_H_MODULE);
+	if (!c || !m)
+		return CUDA_ERROR_INVALID_HANDLE;
+	rc = s->ops->module_get_global(s->be, c, m->obj, name, &dptr, &size);
+	if (rc == CUDA_SUCCESS) {
+		vgpu_put_u64(w, dptr);
+		vgpu_put_u64(w, size);
+	}
+	return rc;
+}
+
+int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	uint32_t grid[3], block[3], shared, reserved;
+	uint64_t stream;
+	const void *params;
+	size_t plen;
+	struct vgpu_handle *f;
+	void *c, *st;
+
+	for (int i = 0; i < 3; i++)
+		grid[i] = vgpu_get_u32(r);
+	for (int i = 0; i < 3; i++)
+		block[i] = vgpu_get_u32(r);
+	shared = vgpu_get_u32(r);
+	reserved = vgpu_get_u32(r);
+	stream = vgpu_get_u64(r);
+	params = vgpu_get_bytes(r, &plen);
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	f = vgpu_handle_get(&s->h, func, VGPU_H_FUNC);
+	if (!c || !f || !sess_stream(s, stream, &st))
+		return CUDA_ERROR_INVALID_HANDLE;
+	/* the buffer must be exactly the layout GET_FUNCTION returned */
+	if (reserved || plen != f->aux)
+		return CUDA_ERROR_INVALID_VALUE;
+	return s->ops->launch(s->be, c, f->obj, grid, block, shared, st, plen ? params : NULL,
+			      plen);
+}

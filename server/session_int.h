@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session_int.h - one session's state and the op handlers' interface,
+ * shared by session.c (loop, handshake, dispatch, cleanup) and the
+ * ops_*.c files (one handler per op).
+ *
+ * A handler parses its request with vgpu_rbuf, returns -EPROTO when the
+ * body does not parse exactly (the session then closes), otherwise runs
+ * the op and returns a CUresult (>= 0); on CUDA_SUCCESS its response body
+ * is in w, on any other status the body is dropped.
+ */
+#ifndef VGPU_SERVER_SESSION_INT_H
+#define VGPU_SERVER_SESSION_INT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "common/proto.h"
+#include "server/alloc_table.h"
+#include "server/backend.h"
+#include "server/handles.h"
+#include "server/server.h"
+
+struct session {
+	int fd;
+	uint32_t id;
+	const struct vgpu_server_config *cfg;
+	const struct vgpu_backend_ops *ops;
+	void *be;			/* backend instance, after HELLO */
+	struct vgpu_alloc_table at;
+	struct vgpu_handles h;
+	uint16_t version;		/* negotiated in HELLO */
+	bool hello_done;
+	uint32_t dev_base;		/* backend ordinal of client device 0 */
+	uint32_t dev_count;		/* devices the client sees */
+};
+
+typedef int (*vgpu_op_fn)(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+/* Parse check every handler makes before acting. */
+#define REQ_DONE(r)					\
+	do {						\
+		if (!vgpu_rbuf_done(r))			\
+			return -EPROTO;			\
+	} while (0)
+
+/* Backend context object of a ctx handle, or NULL. */
+void *sess_ctx(struct session *s, uint64_t ctx);
+/* Stream handle -> backend stream (0 -> NULL, the default stream); false if unknown. */
+bool sess_stream(struct session *s, uint64_t id, void **stream);
+/* Client device ordinal -> backend ordinal, or -1. */
+int sess_ordinal(struct session *s, uint32_t ordinal);
+/* Is [addr, addr+len) inside one of the session's ranges (len 0: always)? */
+bool sess_range_ok(struct session *s, uint64_t addr, uint64_t len);
+
+/* Destroy a handle and everything under it (functions of a module, all of a ctx). */
+void sess_destroy_module(struct session *s, uint64_t id);
+void sess_destroy_stream(struct session *s, uint64_t id);
+void sess_destroy_event(struct session *s, uint64_t id);
+void sess_destroy_ctx(struct session *s, uint64_t id);
+
+/* SERVER_STATS totals: the shared table's sums, or this session alone. */
+void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t *allocs);
+
+/* Handlers, by file. */
+int op_device_count(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_device_info(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_ctx_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_ctx_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_ctx_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_server_stats(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_mem_alloc(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_mem_free(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_mem_get_info(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_memcpy_htod(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_memcpy_dtoh(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_memcpy_dtod(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_memset(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_module_unload(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_module_get_function(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_module_get_global(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_stream_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_stream_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_stream_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_record(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_elapsed(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim.h - internals shared by the sim backend's files: backend_sim.c
+ * (device, memory, streams, events) and sim_kernels.c (modules and the
+ * built-in kernels).
+ */
+#ifndef VGPU_SERVER_SIM_H
+#define VGPU_SERVER_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cuda.h>
+
+#include "server/backend.h"
+
+#define SIM_VA_BASE	0x7f0000000000ull
+#define SIM_VA_WINDOW	(1ull << 36)	/* 64 GiB per session: 16 slices end at 2^47 */
+#define SIM_ALIGN	4096ull
+#define SIM_GUARD	(64ull << 10)	/* unmapped gap between allocations */
+#define SIM_IMAGE_TAG	"//vgpu-sim"
+#define SIM_SPIN_MAX_MS	10000
+
+struct sim {
+	struct vgpu_alloc_table *at;
+	uint64_t total, used;
+	uint64_t va_lo, va_hi;
+	CUresult sticky;	/* first fault; every later ctx call returns it */
+};
+
+struct sim_ctx {
+	int ordinal;
+};
+
+struct sim_module {
+	uint64_t counter;	/* dptr of sim_counter */
+};
+
+struct sim_kernel {
+	const char *name;
+	uint32_t nparams;
+	struct vgpu_param params[4];
+	uint32_t buf_size;
+	/* Runs the kernel on params (buf_size bytes); returns a CUresult. */
+	CUresult (*run)(struct sim *s, const uint8_t *params);
+};
+
+/* Allocate/free sim device memory (also used for module globals). */
+CUresult sim_alloc(struct sim *s, uint64_t size, int kind, void *owner, uint64_t *dptr);
+CUresult sim_free(struct sim *s, uint64_t dptr);
+
+/* Host view of a device range for a kernel, or NULL after making the fault sticky. */
+void *sim_kernel_ptr(struct sim *s, uint64_t dptr, uint64_t len);
+
+const struct sim_kernel *sim_kernel_find(const char *name);
+
+CUresult sim_module_load(void *be, void *ctx, const void *image, size_t n, void **mod);
+CUresult sim_module_unload(void *be, void *ctx, void *mod);
+CUresult sim_module_get_function(void *be, void *ctx, void *mod, const char *name,
+				 void **func, struct vgpu_param_layout *layout);
+CUresult sim_module_get_global(void *be, void *ctx, void *mod, const char *name,
+			       uint64_t *dptr, uint64_t *size);
+CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
+		    const uint32_t block[3], uint32_t shared_bytes, void *stream,
+		    const void *params, size_t params_len);
+
+#endif

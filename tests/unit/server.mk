@@ -1,0 +1,30 @@
+# tests/unit/server.mk - the server component's cmocka tests (included by tests/build.mk)
+#   test_wire     the protocol codec in common/ (header, body reader/writer, HELLO, frame I/O)
+#   test_sim      the sim backend, alloc table and handle table, called directly
+#   test_session  vgpu_session_serve over socketpairs in threads, and vgpu-server itself
+CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session
+
+# target-specific so other fragments of tests/unit keep their own flags
+$(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o: CFLAGS += -I$(CUDA_INC)
+
+$(BUILD)/tests/test_wire: $(BUILD)/tests/unit/test_wire.o $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS)
+
+$(BUILD)/tests/test_sim: $(BUILD)/tests/unit/test_sim.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl
+
+# test_session also starts build/bin/vgpu-server and build/bin/vgpu-stat
+$(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o $(LIBVGPUSERVER) \
+			     $(LIBVGPUCOMMON) | $(VGPU_SERVER) $(VGPU_STAT)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
+
+UNIT_TESTS += $(SERVER_TESTS)
+
+.PHONY: server-unit
+server-unit: $(SERVER_TESTS)
+	@fail=0; for t in $(SERVER_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
