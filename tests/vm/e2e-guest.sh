@@ -1,0 +1,104 @@
+#!/bin/sh
+# Runs inside the guest (busybox sh), started by tests/vm/e2e.sh.
+# The whole chain through the real module: app -> /dev/vgpuN -> vgpu.ko ->
+# vgpud -> TCP -> vgpu-server on the host (reached at 10.0.2.2).
+# Prints "VMTEST-PASS <what>" / "VMTEST-FAIL <what>"; the host decides.
+# /vgpu/env sets SERVER (host:port) and MODE (e2e | demo | gpu).
+. /vgpu/env
+export PATH=/vgpu/bin:/vgpu/tests/progs:$PATH
+export LD_LIBRARY_PATH=/vgpu/lib
+KMOD=/vgpu/vgpu.ko
+
+pass() { echo "VMTEST-PASS $*"; }
+fail() { echo "VMTEST-FAIL $*"; }
+check() { # check NAME CMD...: run, pass/fail on its status, keep its output
+	name=$1; shift
+	if "$@" > /tmp/out.$$ 2>&1; then pass "$name"; else fail "$name (exit $?)"; fi
+	sed 's/^/    /' /tmp/out.$$
+}
+stat_field() { # stat_field FIELD: value from vgpu-stat
+	vgpu-stat "$SERVER" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
+	t=$1; shift
+	while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
+	return 1
+}
+
+insmod $KMOD nr_devices=2 || { fail "insmod"; exit 1; }
+[ -c /dev/vgpu0 ] && [ -c /dev/vgpu1 ] && [ -c /dev/vgpu-control ] && pass "device nodes" || fail "device nodes"
+
+mkdir -p /etc/vgpu
+cat > /etc/vgpu/vgpud.conf <<CONF
+[daemon]
+log_level = info
+[vgpu0]
+server = $SERVER
+gpu = 0
+[vgpu1]
+server = $SERVER
+gpu = 0
+CONF
+vgpud -f -c /etc/vgpu/vgpud.conf 2> /tmp/vgpud.log &
+VGPUD=$!
+wait_for 10 grep -q live /sys/class/misc/vgpu0/state && pass "vgpud attached" || fail "vgpud attached"
+
+if [ "$MODE" = demo ]; then
+	VGPU_DEVICE=/dev/vgpu0 saxpy_drv && pass "demo saxpy through /dev/vgpu0" || fail "demo saxpy"
+	kill $VGPUD; echo VMTEST-END; exit 0
+fi
+
+if [ "$MODE" = gpu ]; then
+	# real GPU behind the server: nvcc-built kernels carried in /vgpu/kernels
+	check "gpu saxpy via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv /vgpu/kernels/saxpy.cubin
+	check "gpu reduce via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 reduce_drv /vgpu/kernels/reduce.cubin
+	check "gpu api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv
+	kill $VGPUD; echo VMTEST-END; exit 0
+fi
+
+# 1. driver-API programs through /dev/vgpu0
+check "saxpy via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
+check "reduce via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 reduce_drv
+check "api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv
+
+# 2. two applications at once on two devices
+VGPU_DEVICE=/dev/vgpu0 saxpy_drv > /tmp/a.out 2>&1 & A=$!
+VGPU_DEVICE=/dev/vgpu1 reduce_drv > /tmp/b.out 2>&1 & B=$!
+wait $A; ra=$?; wait $B; rb=$?
+[ $ra -eq 0 ] && [ $rb -eq 0 ] && pass "two apps on two devices" || fail "two apps on two devices ($ra/$rb)"
+cat /tmp/a.out /tmp/b.out | sed 's/^/    /'
+[ "$(cat /sys/class/misc/vgpu1/channels_total)" -ge 1 ] && pass "vgpu1 used" || fail "vgpu1 used"
+
+# 3. an application killed mid-call frees everything on the server
+VGPU_DEVICE=/dev/vgpu0 spin_alloc 64 > /tmp/spin.out 2>&1 & S=$!
+wait_for 30 grep -q ALLOCATED /tmp/spin.out && pass "spin_alloc allocated" || fail "spin_alloc allocated"
+b=$(stat_field bytes_allocated)
+[ "${b:-0}" -ge $((64 << 20)) ] && pass "server holds 64 MiB ($b)" || fail "server holds 64 MiB ($b)"
+sleep 1
+kill -9 $S; wait $S 2>/dev/null
+freed() { [ "$(stat_field bytes_allocated)" = 0 ] && [ "$(stat_field sessions)" = 0 ]; }
+wait_for 15 freed && pass "killed app's memory freed on server" || fail "killed app's memory freed ($(vgpu-stat $SERVER))"
+[ "$(cat /sys/class/misc/vgpu0/channels)" = 0 ] && pass "channel closed" || fail "channel closed"
+
+# 4. sysfs counters moved
+[ "$(cat /sys/class/misc/vgpu0/doorbells)" -gt 0 ] && [ "$(cat /sys/class/misc/vgpu0/commits)" -gt 0 ] \
+	&& pass "sysfs counters" || fail "sysfs counters"
+
+# 5. the daemon dies: applications get errors, not hangs
+VGPU_DEVICE=/dev/vgpu0 spin_alloc 1 > /tmp/spin2.out 2>&1 & S=$!
+wait_for 30 grep -q ALLOCATED /tmp/spin2.out
+kill -9 $VGPUD
+t=0; while kill -0 $S 2>/dev/null && [ $t -lt 20 ]; do sleep 1; t=$((t + 1)); done
+if kill -0 $S 2>/dev/null; then fail "app errors out when vgpud dies (still running)"; kill -9 $S
+else pass "app errors out when vgpud dies"; fi
+tail -n 2 /tmp/spin2.out | sed 's/^/    /'
+VGPU_DEVICE=/dev/vgpu0 saxpy_drv > /dev/null 2>&1 && fail "no daemon: calls fail" || pass "no daemon: calls fail"
+
+# 6. a new daemon takes over; new applications work
+vgpud -f -c /etc/vgpu/vgpud.conf 2>> /tmp/vgpud.log & VGPUD=$!
+wait_for 10 grep -q live /sys/class/misc/vgpu0/state
+check "saxpy after daemon restart" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
+kill $VGPUD; wait $VGPUD
+echo "--- vgpud log"; sed 's/^/    /' /tmp/vgpud.log | tail -n 40
+rmmod vgpu && pass "rmmod" || fail "rmmod"
+echo VMTEST-END
