@@ -61,4 +61,4 @@ clean:
 	rm -rf $(BUILD) $(CLEAN_EXTRA)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/kunit -prune -o -name '*.d' -type f -print 2>/dev/null)

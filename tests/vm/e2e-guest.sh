@@ -27,6 +27,10 @@ wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
 
 insmod $KMOD nr_devices=2 || { fail "insmod"; exit 1; }
 [ -c /dev/vgpu0 ] && [ -c /dev/vgpu1 ] && [ -c /dev/vgpu-control ] && pass "device nodes" || fail "device nodes"
+if [ "$MODE" = e2e ]; then
+	# the module's ABI and its bad-input checks, before any daemon runs
+	check "modtest (module ABI)" modtest
+fi
 
 mkdir -p /etc/vgpu
 cat > /etc/vgpu/vgpud.conf <<CONF
