@@ -54,6 +54,7 @@ unit: $(UNIT_TESTS)
 check: setup
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) dkmstest
 	$(MAKE) kunit
 	$(MAKE) vmtest
 

@@ -11,3 +11,4 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 -include tests/kunit.mk
 -include tests/vm/modtest.mk
 -include tests/vm/e2e.mk
+-include tests/dkms.mk
