@@ -13,7 +13,8 @@ OUT=${OUT:-/tmp/vgpu-gpu-out}
 mkdir -p "$OUT"
 PORT=7070
 B=$C/build
-export LD_LIBRARY_PATH=$B/lib
+# only the programs see our libcuda.so.1; vgpu-server must dlopen NVIDIA's
+VG="env LD_LIBRARY_PATH=$B/lib"
 fails=0
 note() { echo "== $*"; }
 run() { # run NAME CMD...
@@ -28,19 +29,24 @@ SRV=$!
 for _ in $(seq 50); do grep -q listening "$OUT/server.stdout" 2>/dev/null && break; sleep 0.1; done
 cat "$OUT/server.stdout"
 
+note "native: the same programs on NVIDIA's libcuda.so.1 (baseline)"
+run "native saxpy" "$B/tests/progs/saxpy_drv" "$C/kernels/saxpy.cubin"
+run "native reduce" "$B/tests/progs/reduce_drv" "$C/kernels/reduce.cubin"
+run "native api" "$B/tests/progs/api_drv" "$C/kernels/api.cubin"
+
 note "direct transport (VGPU_SERVER=127.0.0.1:$PORT)"
 export VGPU_SERVER=127.0.0.1:$PORT
-run "direct saxpy" "$B/tests/progs/saxpy_drv" "$C/kernels/saxpy.cubin"
-run "direct reduce" "$B/tests/progs/reduce_drv" "$C/kernels/reduce.cubin"
-run "direct api" "$B/tests/progs/api_drv"
-run "direct stats back to zero" sh -c "sleep 1; $B/bin/vgpu-stat 127.0.0.1:$PORT | tee /dev/stderr | grep -q 'sessions=0 bytes_allocated=0'"
+run "direct saxpy" $VG "$B/tests/progs/saxpy_drv" "$C/kernels/saxpy.cubin"
+run "direct reduce" $VG "$B/tests/progs/reduce_drv" "$C/kernels/reduce.cubin"
+run "direct api" $VG "$B/tests/progs/api_drv" "$C/kernels/api.cubin"
 unset VGPU_SERVER
+run "direct stats back to zero" sh -c "sleep 1; $B/bin/vgpu-stat 127.0.0.1:$PORT | tee /dev/stderr | grep -q 'sessions=0 bytes_allocated=0'"
 
 note "VM guest through /dev/vgpu0 (QEMU TCG, carried bundle)"
 Q=/tmp/qemu-bundle
 mkdir -p $Q && tar -xJf "$C/qemu-bundle.tar.xz" -C $Q
-export LD_LIBRARY_PATH=$Q/lib QEMU_MODULE_DIR=$Q/lib/x86_64-linux-gnu/qemu
-timeout 300 $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg -m 1024 -smp 2 \
+QEMU_MODULE_DIR=$Q/lib/x86_64-linux-gnu/qemu LD_LIBRARY_PATH=$Q/lib \
+timeout 400 $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg -m 1024 -smp 2 \
 	-nographic -no-reboot -kernel "$C/vmlinuz" -initrd "$C/initramfs-gpu.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
@@ -52,7 +58,6 @@ if grep -q VMTEST-END "$OUT/guest.log" && ! grep -q VMTEST-FAIL "$OUT/guest.log"
 else
 	echo "RESULT FAIL guest via /dev/vgpu0"; fails=$((fails + 1)); tail -n 60 "$OUT/guest.log"
 fi
-export LD_LIBRARY_PATH=$B/lib
 "$B/bin/vgpu-stat" 127.0.0.1:$PORT
 kill $SRV; wait $SRV
 note "server log tail"; tail -n 20 "$OUT/server.log"

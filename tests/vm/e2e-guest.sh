@@ -56,7 +56,7 @@ if [ "$MODE" = gpu ]; then
 	# real GPU behind the server: nvcc-built kernels carried in /vgpu/kernels
 	check "gpu saxpy via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv /vgpu/kernels/saxpy.cubin
 	check "gpu reduce via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 reduce_drv /vgpu/kernels/reduce.cubin
-	check "gpu api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv
+	check "gpu api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv /vgpu/kernels/api.cubin
 	kill $VGPUD; echo VMTEST-END; exit 0
 fi
 
