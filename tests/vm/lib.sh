@@ -61,8 +61,8 @@ vm_add_bins() {
 
 vm_add_netmods() {
 	local d=$1 kver=$2 n=0 m
-	for m in $(modprobe -S "$kver" --show-depends virtio_pci virtio_net 2>/dev/null |
-		   awk '$1 == "insmod" { print $2 }'); do
+	for m in $(modprobe -a -S "$kver" --show-depends virtio_pci virtio_net 2>/dev/null |
+		   awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
 		n=$((n + 1))
 		cp "$m" "$d/netmods/$(printf %02d $n)-$(basename "$m")"
 	done
