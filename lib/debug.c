@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+/* debug.c - VGPU_DEBUG-gated messages on stderr. */
+#include "lib/debug.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool vgpu_debug_enabled(void)
+{
+	static int enabled = -1;
+
+	if (enabled < 0) {
+		const char *v = getenv("VGPU_DEBUG");
+
+		enabled = v && *v && strcmp(v, "0");
+	}
+	return enabled;
+}
+
+void vgpu_dbg(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!vgpu_debug_enabled())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "libcuda(vgpu)[%d]: %s\n", (int)getpid(), line);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * debug.h - lib/'s diagnostics.  A driver library must not write to the
+ * application's stderr on its own: messages appear only when VGPU_DEBUG is
+ * set in the environment (to anything but "0").
+ */
+#ifndef VGPU_LIB_DEBUG_H
+#define VGPU_LIB_DEBUG_H
+
+#include <stdbool.h>
+
+bool vgpu_debug_enabled(void);
+void vgpu_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * init.c - cuInit and the device queries.  cuInit opens the transport and
+ * asks for the device count once per process; its result is kept, as the
+ * real driver keeps it.  Each device's DEVICE_INFO (name, UUID, memory,
+ * every attribute) is fetched on first use and answered locally after.
+ */
+#include "lib/driver.h"
+#include "lib/debug.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEVICE_INFO_CAP	(64u << 10)
+
+static struct {
+	pthread_mutex_t lock;	/* init, device info, primary contexts */
+	bool done;		/* written under lock, read with acquire */
+	CUresult rc;
+	struct vgpu_transport *tp;
+	int ndev;
+	struct vgpu_device *devs;
+} drv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+CUresult vgpu_initialized(void)
+{
+	if (!__atomic_load_n(&drv.done, __ATOMIC_ACQUIRE))
+		return CUDA_ERROR_NOT_INITIALIZED;
+	return drv.rc;
+}
+
+/* Set by cuInit (before it publishes done: the device count is its first call). */
+struct vgpu_transport *vgpu_tp(void)
+{
+	return __atomic_load_n(&drv.tp, __ATOMIC_ACQUIRE);
+}
+
+void vgpu_device_lock(void)
+{
+	pthread_mutex_lock(&drv.lock);
+}
+
+void vgpu_device_unlock(void)
+{
+	pthread_mutex_unlock(&drv.lock);
+}
+
+static CUresult open_transport(void)
+{
+	struct vgpu_transport *tp;
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	uint8_t buf[4];
+	uint32_t count;
+	CUresult rc;
+	int err = 0;
+
+	tp = vgpu_transport_open(&err);
+	if (!tp) {
+		/* no node at all: no device; a node or server that fails: unavailable */
+		if (err == -ENOENT || err == -ENODEV || err == -ENXIO)
+			return CUDA_ERROR_NO_DEVICE;
+		return CUDA_ERROR_DEVICE_UNAVAILABLE;
+	}
+	__atomic_store_n(&drv.tp, tp, __ATOMIC_RELEASE);
+	vgpu_wbuf_init_fixed(&w, NULL, 0);
+	rc = vgpu_rpc_buf(VGPU_OP_DEVICE_COUNT, &w, buf, sizeof(buf), &r);
+	if (rc)
+		return rc;
+	count = vgpu_get_u32(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	if (!count)
+		return CUDA_ERROR_NO_DEVICE;
+	drv.devs = calloc(count, sizeof(*drv.devs));
+	if (!drv.devs)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	drv.ndev = (int)count;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuInit(unsigned int flags)
+{
+	CUresult rc;
+
+	if (flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&drv.lock);
+	if (!drv.done) {
+		drv.rc = open_transport();
+		if (drv.rc) {
+			struct vgpu_transport *tp = drv.tp;
+
+			vgpu_dbg("cuInit failed: %d", drv.rc);
+			__atomic_store_n(&drv.tp, NULL, __ATOMIC_RELEASE);
+			vgpu_transport_close(tp);
+		}
+		__atomic_store_n(&drv.done, true, __ATOMIC_RELEASE);
+	}
+	rc = drv.rc;
+	pthread_mutex_unlock(&drv.lock);
+	return rc;
+}
+
+CUresult cuDriverGetVersion(int *version)
+{
+	if (!version)
+		return CUDA_ERROR_INVALID_VALUE;
+	*version = CUDA_VERSION;	/* the API this library implements */
+	return CUDA_SUCCESS;
+}
+
+static CUresult fetch_info(CUdevice dev, struct vgpu_device *d)
+{
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	uint8_t req[4];
+	const void *uuid;
+	size_t uuid_len;
+	uint32_t n;
+	void *buf = malloc(DEVICE_INFO_CAP);
+	CUresult rc;
+
+	if (!buf)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u32(&w, (uint32_t)dev);
+	rc = vgpu_rpc_buf(VGPU_OP_DEVICE_INFO, &w, buf, DEVICE_INFO_CAP, &r);
+	if (rc)
+		goto out;
+	vgpu_get_str(&r, d->name, sizeof(d->name));
+	uuid = vgpu_get_bytes(&r, &uuid_len);
+	d->total_mem = vgpu_get_u64(&r);
+	d->driver_version = vgpu_get_u32(&r);
+	n = vgpu_get_u32(&r);
+	memset(d->attr, 0, sizeof(d->attr));
+	for (uint32_t i = 0; i < n && !r.err; i++) {
+		int32_t v = vgpu_get_i32(&r);
+
+		if (i < CU_DEVICE_ATTRIBUTE_MAX)
+			d->attr[i] = v;
+	}
+	if (!vgpu_rbuf_done(&r) || uuid_len != sizeof(d->uuid.bytes)) {
+		rc = CUDA_ERROR_UNKNOWN;
+		goto out;
+	}
+	memcpy(d->uuid.bytes, uuid, sizeof(d->uuid.bytes));
+	d->have_info = true;
+out:
+	free(buf);
+	return rc;
+}
+
+struct vgpu_device *vgpu_device(CUdevice dev, CUresult *rc)
+{
+	struct vgpu_device *d;
+
+	*rc = vgpu_initialized();
+	if (*rc)
+		return NULL;
+	if (dev < 0 || dev >= drv.ndev) {
+		*rc = CUDA_ERROR_INVALID_DEVICE;
+		return NULL;
+	}
+	d = &drv.devs[dev];
+	pthread_mutex_lock(&drv.lock);
+	if (!d->have_info)
+		*rc = fetch_info(dev, d);
+	pthread_mutex_unlock(&drv.lock);
+	return *rc ? NULL : d;
+}
+
+CUresult cuDeviceGetCount(int *count)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!count)
+		return CUDA_ERROR_INVALID_VALUE;
+	*count = drv.ndev;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice *device, int ordinal)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!device)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (ordinal < 0 || ordinal >= drv.ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*device = ordinal;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetName(char *name, int len, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!name || len <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	snprintf(name, (size_t)len, "%s", d->name);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!bytes)
+		return CUDA_ERROR_INVALID_VALUE;
+	*bytes = d->total_mem;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!pi || (int)attrib <= 0 || attrib >= CU_DEVICE_ATTRIBUTE_MAX)
+		return CUDA_ERROR_INVALID_VALUE;
+	*pi = d->attr[attrib];
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!uuid)
+		return CUDA_ERROR_INVALID_VALUE;
+	*uuid = d->uuid;
+	return CUDA_SUCCESS;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * launch.c - cuLaunchKernel.  The kernel's parameters arrive either as
+ * kernelParams (an array of pointers, one per parameter, sizes unknown to
+ * the caller's side) or as one packed buffer in `extra`
+ * (CU_LAUNCH_PARAM_BUFFER_POINTER/SIZE).  Either way they are packed into
+ * the buffer LAUNCH carries, laid out as MODULE_GET_FUNCTION said: each
+ * parameter at its offset, last offset + size bytes in all.
+ */
+#include "lib/driver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Pack from kernelParams, or from the extra array; NULL-free checks included. */
+static CUresult pack_params(const struct CUfunc_st *f, void **kernel_params, void **extra,
+			    uint8_t *buf)
+{
+	const void *ext_buf = NULL;
+	size_t ext_size = 0;
+	bool have_size = false;
+
+	if (kernel_params && extra)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (kernel_params) {
+		for (uint32_t i = 0; i < f->nparams; i++) {
+			if (!kernel_params[i])
+				return CUDA_ERROR_INVALID_VALUE;
+			memcpy(buf + f->params[i].offset, kernel_params[i], f->params[i].size);
+		}
+		return CUDA_SUCCESS;
+	}
+	if (!extra)
+		return f->nparams ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS;
+	for (int i = 0; extra[i] != CU_LAUNCH_PARAM_END; i += 2) {
+		if (extra[i] == CU_LAUNCH_PARAM_BUFFER_POINTER) {
+			ext_buf = extra[i + 1];
+		} else if (extra[i] == CU_LAUNCH_PARAM_BUFFER_SIZE) {
+			if (!extra[i + 1])
+				return CUDA_ERROR_INVALID_VALUE;
+			ext_size = *(size_t *)extra[i + 1];
+			have_size = true;
+		} else {
+			return CUDA_ERROR_INVALID_VALUE;
+		}
+	}
+	if (!f->buf_size)
+		return CUDA_SUCCESS;
+	if (!ext_buf || !have_size || ext_size < f->buf_size)
+		return CUDA_ERROR_INVALID_VALUE;
+	memcpy(buf, ext_buf, f->buf_size);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+			unsigned int bx, unsigned int by, unsigned int bz,
+			unsigned int shared_bytes, CUstream stream,
+			void **kernel_params, void **extra)
+{
+	uint8_t req[VGPU_TRANSPORT_HDR_ROOM], small[256];
+	struct vgpu_wbuf w;
+	struct iovec iov[2];
+	uint8_t *params;
+	uint64_t sh;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(f, VGPU_OBJ_FUNC))
+		return CUDA_ERROR_INVALID_HANDLE;
+	rc = vgpu_stream_handle(stream, &sh);
+	if (rc)
+		return rc;
+	params = f->buf_size <= sizeof(small) ? small : calloc(1, f->buf_size);
+	if (!params)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	memset(params, 0, f->buf_size);
+	rc = pack_params(f, kernel_params, extra, params);
+	if (rc)
+		goto out;
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, f->mod->ctx->h);
+	vgpu_put_u64(&w, f->h);
+	vgpu_put_u32(&w, gx);
+	vgpu_put_u32(&w, gy);
+	vgpu_put_u32(&w, gz);
+	vgpu_put_u32(&w, bx);
+	vgpu_put_u32(&w, by);
+	vgpu_put_u32(&w, bz);
+	vgpu_put_u32(&w, shared_bytes);
+	vgpu_put_u32(&w, 0);		/* reserved */
+	vgpu_put_u64(&w, sh);
+	vgpu_put_u32(&w, f->buf_size);	/* "bytes params": length, then the buffer */
+	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+	iov[1] = (struct iovec){ .iov_base = params, .iov_len = f->buf_size };
+	rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, 2, NULL, 0, NULL);
+out:
+	if (params != small)
+		free(params);
+	return rc;
+}

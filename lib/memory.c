@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memory.c - device memory: allocation, copies and memsets.
+ *
+ * Host buffers travel in the request (HtoD) or the response (DtoH) and are
+ * split into chunks of the transport's max_payload; each chunk is written
+ * straight from / read straight into the caller's buffer.  The Async forms
+ * name a stream but complete before returning, which is a valid (if
+ * stronger) implementation of their semantics.
+ */
+#include "lib/driver.h"
+
+#include <string.h>
+
+/* Request fields of one copy: at most five u64 plus a length word. */
+#define COPY_REQ_MAX	48
+
+CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+	uint64_t p;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!dptr || !bytesize)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, bytesize);
+	rc = vgpu_rpc_u64(VGPU_OP_MEM_ALLOC, &w, &p);
+	if (!rc)
+		*dptr = (CUdeviceptr)p;
+	return rc;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr dptr)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, dptr);
+	return vgpu_rpc_void(VGPU_OP_MEM_FREE, &w);
+}
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	uint8_t req[8], buf[16];
+	uint64_t f, t;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!free_bytes || !total_bytes)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	rc = vgpu_rpc_buf(VGPU_OP_MEM_GET_INFO, &w, buf, sizeof(buf), &r);
+	if (rc)
+		return rc;
+	f = vgpu_get_u64(&r);
+	t = vgpu_get_u64(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*free_bytes = f;
+	*total_bytes = t;
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy_htod(CUdeviceptr dst, const void *src, size_t n, CUstream stream)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	size_t chunk;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (!rc)
+		rc = vgpu_stream_handle(stream, &sh);
+	if (rc)
+		return rc;
+	if (!src && n)
+		return CUDA_ERROR_INVALID_VALUE;
+	chunk = vgpu_tp()->max_payload;
+	for (size_t off = 0; off < n; off += chunk) {
+		size_t k = n - off < chunk ? n - off : chunk;
+		uint8_t req[COPY_REQ_MAX];
+		struct vgpu_wbuf w;
+		struct iovec iov[2];
+
+		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+		vgpu_put_u64(&w, c->h);
+		vgpu_put_u64(&w, dst + off);
+		vgpu_put_u64(&w, sh);
+		vgpu_put_u32(&w, (uint32_t)k);	/* "bytes data": length, then the bytes */
+		iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+		iov[1] = (struct iovec){ .iov_base = (char *)src + off, .iov_len = k };
+		rc = vgpu_rpc(VGPU_OP_MEMCPY_HTOD, iov, 2, NULL, 0, NULL);
+		if (rc)
+			return rc;
+	}
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy_dtoh(void *dst, CUdeviceptr src, size_t n, CUstream stream)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	size_t chunk;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (!rc)
+		rc = vgpu_stream_handle(stream, &sh);
+	if (rc)
+		return rc;
+	if (!dst && n)
+		return CUDA_ERROR_INVALID_VALUE;
+	chunk = vgpu_tp()->max_payload;
+	for (size_t off = 0; off < n; off += chunk) {
+		size_t k = n - off < chunk ? n - off : chunk, len = 0;
+		uint8_t req[COPY_REQ_MAX], lenbuf[4];
+		struct vgpu_wbuf w;
+		struct vgpu_rbuf r;
+		struct iovec q, a[2];
+
+		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+		vgpu_put_u64(&w, c->h);
+		vgpu_put_u64(&w, src + off);
+		vgpu_put_u64(&w, k);
+		vgpu_put_u64(&w, sh);
+		q = (struct iovec){ .iov_base = req, .iov_len = w.len };
+		a[0] = (struct iovec){ .iov_base = lenbuf, .iov_len = sizeof(lenbuf) };
+		a[1] = (struct iovec){ .iov_base = (char *)dst + off, .iov_len = k };
+		rc = vgpu_rpc(VGPU_OP_MEMCPY_DTOH, &q, 1, a, 2, &len);
+		if (rc)
+			return rc;
+		vgpu_rbuf_init(&r, lenbuf, sizeof(lenbuf));
+		if (len != sizeof(lenbuf) + k || vgpu_get_u32(&r) != k)
+			return CUDA_ERROR_UNKNOWN;
+	}
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	uint8_t req[COPY_REQ_MAX];
+	uint64_t sh;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (!rc)
+		rc = vgpu_stream_handle(stream, &sh);
+	if (rc || !n)
+		return rc;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, dst);
+	vgpu_put_u64(&w, src);
+	vgpu_put_u64(&w, n);
+	vgpu_put_u64(&w, sh);
+	return vgpu_rpc_void(VGPU_OP_MEMCPY_DTOD, &w);
+}
+
+static CUresult memset_n(CUdeviceptr dst, uint32_t value, uint32_t elem, size_t count,
+			 CUstream stream)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	uint8_t req[COPY_REQ_MAX];
+	uint64_t sh;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (!rc)
+		rc = vgpu_stream_handle(stream, &sh);
+	if (rc || !count)
+		return rc;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, dst);
+	vgpu_put_u32(&w, value);
+	vgpu_put_u32(&w, elem);
+	vgpu_put_u64(&w, count);
+	vgpu_put_u64(&w, sh);
+	return vgpu_rpc_void(VGPU_OP_MEMSET, &w);
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)
+{
+	return copy_htod(dst, src, n, NULL);
+}
+
+CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t n)
+{
+	return copy_dtoh(dst, src, n, NULL);
+}
+
+CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n)
+{
+	return copy_dtod(dst, src, n, NULL);
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t n, CUstream s)
+{
+	return copy_htod(dst, src, n, s);
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t n, CUstream s)
+{
+	return copy_dtoh(dst, src, n, s);
+}
+
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s)
+{
+	return copy_dtod(dst, src, n, s);
+}
+
+CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char uc, size_t n)
+{
+	return memset_n(dst, uc, 1, n, NULL);
+}
+
+CUresult cuMemsetD16_v2(CUdeviceptr dst, unsigned short us, size_t n)
+{
+	return memset_n(dst, us, 2, n, NULL);
+}
+
+CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int ui, size_t n)
+{
+	return memset_n(dst, ui, 4, n, NULL);
+}
+
+CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char uc, size_t n, CUstream s)
+{
+	return memset_n(dst, uc, 1, n, s);
+}
+
+CUresult cuMemsetD16Async(CUdeviceptr dst, unsigned short us, size_t n, CUstream s)
+{
+	return memset_n(dst, us, 2, n, s);
+}
+
+CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int ui, size_t n, CUstream s)
+{
+	return memset_n(dst, ui, 4, n, s);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rpc.c - one driver call = one protocol request: the helpers entry points
+ * use to send a body, get the server's CUresult back, and turn transport
+ * failures into CUresults.
+ */
+#include "lib/driver.h"
+#include "lib/debug.h"
+
+#include <errno.h>
+
+CUresult vgpu_errno_to_cu(int err)
+{
+	if (vgpu_transport_errno_fatal(err))
+		return CUDA_ERROR_DEVICE_UNAVAILABLE;	/* server or daemon gone */
+	switch (err) {
+	case -EINVAL:
+	case -EMSGSIZE:
+		return CUDA_ERROR_INVALID_VALUE;
+	case -ENOMEM:
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	case -EPROTO:
+		return CUDA_ERROR_UNKNOWN;
+	default:
+		return CUDA_ERROR_OPERATING_SYSTEM;
+	}
+}
+
+CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
+		  const struct iovec *resp, int nresp, size_t *resp_len)
+{
+	struct vgpu_transport *t = vgpu_tp();
+	uint32_t status = CUDA_ERROR_UNKNOWN;
+	int ret;
+
+	if (!t)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	ret = vgpu_transport_call(t, op, req, nreq, resp, nresp, resp_len, &status);
+	if (ret)
+		return vgpu_errno_to_cu(ret);
+	return (CUresult)status;
+}
+
+CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
+		      struct vgpu_rbuf *r)
+{
+	struct iovec req = { .iov_base = w->buf, .iov_len = w->len };
+	struct iovec resp = { .iov_base = buf, .iov_len = cap };
+	size_t len = 0;
+	CUresult rc;
+
+	if (w->err)
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = vgpu_rpc(op, &req, 1, &resp, 1, &len);
+	vgpu_rbuf_init(r, buf, rc == CUDA_SUCCESS ? len : 0);
+	return rc;
+}
+
+CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out)
+{
+	uint8_t buf[8];
+	struct vgpu_rbuf r;
+	CUresult rc = vgpu_rpc_buf(op, w, buf, sizeof(buf), &r);
+	uint64_t v;
+
+	if (rc)
+		return rc;
+	v = vgpu_get_u64(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*out = v;
+	return CUDA_SUCCESS;
+}
+
+CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w)
+{
+	struct vgpu_rbuf r;
+
+	return vgpu_rpc_buf(op, w, NULL, 0, &r);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * stream.c - streams and events.  Both live in the context that was
+ * current when they were made and carry it, so they can be synchronised or
+ * destroyed from any thread.  The NULL stream and the special handles
+ * CU_STREAM_LEGACY / CU_STREAM_PER_THREAD are the server's default stream 0.
+ */
+#include "lib/driver.h"
+
+#include <stdlib.h>
+
+CUresult vgpu_stream_handle(CUstream s, uint64_t *h)
+{
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) {
+		*h = 0;
+		return CUDA_SUCCESS;
+	}
+	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
+		return CUDA_ERROR_INVALID_HANDLE;
+	*h = s->h;
+	return CUDA_SUCCESS;
+}
+
+/* Register a new stream or event; on failure destroy it on the server again. */
+static CUresult adopt(struct vgpu_obj *o, uint32_t type, struct CUctx_st *c, uint64_t h,
+		      uint16_t destroy_op)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+
+	o->type = type;
+	o->owner = c;
+	if (vgpu_obj_register(o) == 0)
+		return CUDA_SUCCESS;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, h);
+	vgpu_rpc_void(destroy_op, &w);
+	free(o);
+	return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+/* Call an op whose request is {u64 ctx, u64 handle} and whose reply is empty. */
+static CUresult ctx_handle_op(uint16_t op, struct CUctx_st *c, uint64_t h)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, h);
+	return vgpu_rpc_void(op, &w);
+}
+
+CUresult cuStreamCreateWithPriority(CUstream *ph, unsigned int flags, int priority)
+{
+	struct CUctx_st *c;
+	struct CUstream_st *s;
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+	uint64_t h;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!ph)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u32(&w, flags);
+	vgpu_put_i32(&w, priority);
+	rc = vgpu_rpc_u64(VGPU_OP_STREAM_CREATE, &w, &h);
+	if (rc)
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ctx_handle_op(VGPU_OP_STREAM_DESTROY, c, h);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	s->h = h;
+	s->ctx = c;
+	s->flags = flags;
+	s->priority = priority;
+	rc = adopt(&s->o, VGPU_OBJ_STREAM, c, h, VGPU_OP_STREAM_DESTROY);
+	if (!rc)
+		*ph = s;
+	return rc;
+}
+
+CUresult cuStreamCreate(CUstream *ph, unsigned int flags)
+{
+	return cuStreamCreateWithPriority(ph, flags, 0);
+}
+
+CUresult cuStreamSynchronize(CUstream s)
+{
+	struct CUctx_st *c;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) {
+		rc = vgpu_ctx_current(&c);
+		return rc ? rc : ctx_handle_op(VGPU_OP_STREAM_SYNC, c, 0);
+	}
+	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
+		return CUDA_ERROR_INVALID_HANDLE;
+	return ctx_handle_op(VGPU_OP_STREAM_SYNC, s->ctx, s->h);
+}
+
+CUresult cuStreamDestroy_v2(CUstream s)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
+		return CUDA_ERROR_INVALID_HANDLE;
+	vgpu_obj_unregister(&s->o);
+	rc = ctx_handle_op(VGPU_OP_STREAM_DESTROY, s->ctx, s->h);
+	vgpu_obj_free(&s->o);
+	return rc;
+}
+
+CUresult cuEventCreate(CUevent *ph, unsigned int flags)
+{
+	struct CUctx_st *c;
+	struct CUevent_st *e;
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+	uint64_t h;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!ph)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u32(&w, flags);
+	rc = vgpu_rpc_u64(VGPU_OP_EVENT_CREATE, &w, &h);
+	if (rc)
+		return rc;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		ctx_handle_op(VGPU_OP_EVENT_DESTROY, c, h);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	e->h = h;
+	e->ctx = c;
+	e->flags = flags;
+	rc = adopt(&e->o, VGPU_OBJ_EVENT, c, h, VGPU_OP_EVENT_DESTROY);
+	if (!rc)
+		*ph = e;
+	return rc;
+}
+
+CUresult cuEventRecord(CUevent ev, CUstream s)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[24];
+	uint64_t sh;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
+		return CUDA_ERROR_INVALID_HANDLE;
+	rc = vgpu_stream_handle(s, &sh);
+	if (rc)
+		return rc;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, ev->ctx->h);
+	vgpu_put_u64(&w, ev->h);
+	vgpu_put_u64(&w, sh);
+	return vgpu_rpc_void(VGPU_OP_EVENT_RECORD, &w);
+}
+
+CUresult cuEventSynchronize(CUevent ev)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
+		return CUDA_ERROR_INVALID_HANDLE;
+	return ctx_handle_op(VGPU_OP_EVENT_SYNC, ev->ctx, ev->h);
+}
+
+CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)
+{
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	uint8_t req[24], buf[4];
+	float v;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!ms)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (!vgpu_obj_valid(start, VGPU_OBJ_EVENT) || !vgpu_obj_valid(end, VGPU_OBJ_EVENT))
+		return CUDA_ERROR_INVALID_HANDLE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, start->ctx->h);
+	vgpu_put_u64(&w, start->h);
+	vgpu_put_u64(&w, end->h);
+	rc = vgpu_rpc_buf(VGPU_OP_EVENT_ELAPSED, &w, buf, sizeof(buf), &r);
+	if (rc)
+		return rc;
+	v = vgpu_get_f32(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*ms = v;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuEventDestroy_v2(CUevent ev)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
+		return CUDA_ERROR_INVALID_HANDLE;
+	vgpu_obj_unregister(&ev->o);
+	rc = ctx_handle_op(VGPU_OP_EVENT_DESTROY, ev->ctx, ev->h);
+	vgpu_obj_free(&ev->o);
+	return rc;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/*
+ * transport.c - the transport-independent half of a call: choosing the
+ * transport from the environment, serialising calls, turning a lost peer
+ * into a dead transport, and iovec helpers.
+ */
+#include "lib/transport.h"
+#include "lib/debug.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/proto.h"
+
+#define DEFAULT_DEVICE	"/dev/vgpu0"
+
+void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_ops *ops,
+			 size_t max_payload)
+{
+	t->ops = ops;
+	pthread_mutex_init(&t->lock, NULL);
+	t->next_id = 1;
+	t->dead = false;
+	t->max_payload = max_payload;
+}
+
+struct vgpu_transport *vgpu_transport_open(int *err)
+{
+	const char *server = getenv("VGPU_SERVER");
+	const char *dev = getenv("VGPU_DEVICE");
+	const char *gpu = getenv("VGPU_GPU");
+
+	if (server && *server) {
+		uint32_t g = 0;
+
+		if (gpu && !strcmp(gpu, "all"))
+			g = VGPU_GPU_ALL;
+		else if (gpu && *gpu)
+			g = (uint32_t)strtoul(gpu, NULL, 0);
+		return vgpu_tcp_open(server, g, err);
+	}
+	return vgpu_ring_open(dev && *dev ? dev : DEFAULT_DEVICE, err);
+}
+
+void vgpu_transport_close(struct vgpu_transport *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	t->ops->close(t);
+}
+
+bool vgpu_transport_errno_fatal(int err)
+{
+	switch (err) {
+	case -ECONNRESET:
+	case -ENOTCONN:
+	case -EPIPE:
+	case -ECONNREFUSED:
+	case -ECONNABORTED:
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -ESHUTDOWN:
+	case -EBADF:
+	case -EIO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
+			const struct iovec *req, int nreq,
+			const struct iovec *resp, int nresp,
+			size_t *resp_len, uint32_t *status)
+{
+	size_t len = 0;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->dead) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOTCONN;
+	}
+	ret = t->ops->call(t, op, req, nreq, resp, nresp, &len, status);
+	if (ret && (t->dead || vgpu_transport_errno_fatal(ret))) {
+		/* an implementation marks itself dead when its stream desyncs */
+		t->dead = true;
+		vgpu_dbg("%s transport lost its peer during %s: %s; every later call fails",
+			 t->ops->name, vgpu_op_name(op) ?: "?", strerror(-ret));
+	} else if (ret) {
+		vgpu_dbg("%s transport: %s failed: %s", t->ops->name,
+			 vgpu_op_name(op) ?: "?", strerror(-ret));
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (resp_len)
+		*resp_len = ret ? 0 : len;
+	return ret;
+}
+
+size_t vgpu_iov_len(const struct iovec *iov, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+void vgpu_iov_scatter(const struct iovec *dst, int n, const void *src, size_t len)
+{
+	const char *p = src;
+
+	for (int i = 0; i < n && len; i++) {
+		size_t k = dst[i].iov_len < len ? dst[i].iov_len : len;
+
+		memcpy(dst[i].iov_base, p, k);
+		p += k;
+		len -= k;
+	}
+}
+
+void vgpu_iov_gather(void *dst, const struct iovec *src, int n)
+{
+	char *p = dst;
+
+	for (int i = 0; i < n; i++) {
+		if (src[i].iov_len)
+			memcpy(p, src[i].iov_base, src[i].iov_len);
+		p += src[i].iov_len;
+	}
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.h - how lib/ reaches vgpu-server: one call = one request of the
+ * wire protocol (docs/PROTOCOL.md) and its response, behind one interface
+ * with two implementations:
+ *
+ *   ring  the channel ring of /dev/vgpuN (uapi/vgpu.h), served by vgpud;
+ *         the default, path from VGPU_DEVICE or /dev/vgpu0.
+ *   tcp   a direct connection to vgpu-server, when VGPU_SERVER=host:port.
+ *
+ * A request body is gathered from an iovec array (small encoded fields plus
+ * bulk data such as a host buffer, written once into the ring's data area
+ * or onto the socket); a response body is scattered into another (fixed
+ * fields, then e.g. the destination of a device-to-host copy).
+ *
+ * Calls are serialised by the transport's mutex: a call owns the ring's data
+ * area, or the socket, from its request to its response.  Once a transport
+ * has lost its peer it is dead: every later call fails at once.
+ */
+#ifndef VGPU_LIB_TRANSPORT_H
+#define VGPU_LIB_TRANSPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct vgpu_transport;
+
+struct vgpu_transport_ops {
+	const char *name;
+	/* See vgpu_transport_call(); called with t->lock held, t not dead. */
+	int (*call)(struct vgpu_transport *t, uint16_t op,
+		    const struct iovec *req, int nreq,
+		    const struct iovec *resp, int nresp,
+		    size_t *resp_len, uint32_t *status);
+	void (*close)(struct vgpu_transport *t);
+};
+
+struct vgpu_transport {
+	const struct vgpu_transport_ops *ops;
+	pthread_mutex_t lock;
+	uint64_t next_id;	/* protected by lock */
+	bool dead;		/* protected by lock; set on a lost peer */
+	/*
+	 * Largest bulk payload (copy chunk) one request or response may
+	 * carry besides its fixed fields; copies are split to fit.
+	 */
+	size_t max_payload;
+};
+
+/* Request fields above a bulk payload never exceed this (LAUNCH: 72 bytes). */
+#define VGPU_TRANSPORT_HDR_ROOM	256
+
+/*
+ * Send op with the body gathered from req[0..nreq) and wait for the reply.
+ * Returns 0 with the server's CUresult in *status and the response body
+ * (*resp_len bytes) scattered over resp[0..nresp); or a negative errno:
+ *   -ECONNRESET / -ENOTCONN / -EPIPE  peer lost (the transport is now dead)
+ *   -EINVAL     the request was refused as malformed
+ *   -EMSGSIZE   the request or response does not fit
+ *   -EPROTO     a malformed reply
+ */
+int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
+			const struct iovec *req, int nreq,
+			const struct iovec *resp, int nresp,
+			size_t *resp_len, uint32_t *status);
+
+/* Open the transport the environment selects; NULL and *err = -errno on failure. */
+struct vgpu_transport *vgpu_transport_open(int *err);
+void vgpu_transport_close(struct vgpu_transport *t);
+
+/* The implementations' constructors. */
+struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, int *err);
+struct vgpu_transport *vgpu_ring_open(const char *path, int *err);
+
+/* Common initialisation of the embedded header. */
+void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_ops *ops,
+			 size_t max_payload);
+
+/* Is this errno one that means the peer is gone for good? */
+bool vgpu_transport_errno_fatal(int err);
+
+/* Total length of an iovec array. */
+size_t vgpu_iov_len(const struct iovec *iov, int n);
+/* Copy len bytes of src into the iovec array dst (as far as it reaches). */
+void vgpu_iov_scatter(const struct iovec *dst, int n, const void *src, size_t len);
+/* Copy the whole iovec array src to dst. */
+void vgpu_iov_gather(void *dst, const struct iovec *src, int n);
+
+#endif

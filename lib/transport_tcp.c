@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * transport_tcp.c - the direct transport: one TCP connection to vgpu-server
+ * (VGPU_SERVER=host:port), i.e. one server session for the process.
+ *
+ * Frames go out with sendmsg(MSG_NOSIGNAL) so a vanished server gives
+ * -EPIPE instead of killing the application with SIGPIPE; response bodies
+ * are read straight into the caller's buffers.  Any I/O failure or reply
+ * that does not match its request leaves the byte stream in an unknown
+ * state, so the transport is then dead.
+ */
+#include "lib/transport.h"
+#include "lib/debug.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/proto.h"
+
+#define TCP_MAX_PAYLOAD		(16u << 20)
+#define TCP_CONNECT_MS		10000
+#define TCP_MAX_IOV		8
+
+struct tcp_transport {
+	struct vgpu_transport t;
+	int fd;
+};
+
+static int send_iov(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = cnt };
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return 0;
+}
+
+static int recv_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int drain(int fd, size_t len)
+{
+	char scratch[4096];
+
+	while (len > 0) {
+		size_t k = len < sizeof(scratch) ? len : sizeof(scratch);
+		int ret = recv_all(fd, scratch, k);
+
+		if (ret)
+			return ret;
+		len -= k;
+	}
+	return 0;
+}
+
+/* Read a body of len bytes into resp[]; what does not fit is read and dropped. */
+static int recv_body(int fd, const struct iovec *resp, int nresp, size_t len)
+{
+	size_t cap = vgpu_iov_len(resp, nresp), left = len < cap ? len : cap;
+	int ret;
+
+	for (int i = 0; i < nresp && left; i++) {
+		size_t k = resp[i].iov_len < left ? resp[i].iov_len : left;
+
+		ret = recv_all(fd, resp[i].iov_base, k);
+		if (ret)
+			return ret;
+		left -= k;
+	}
+	if (len > cap) {
+		ret = drain(fd, len - cap);
+		return ret ? ret : -EMSGSIZE;
+	}
+	return 0;
+}
+
+static int tcp_call(struct vgpu_transport *t, uint16_t op,
+		    const struct iovec *req, int nreq,
+		    const struct iovec *resp, int nresp,
+		    size_t *resp_len, uint32_t *status)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+	struct vgpu_frame_hdr h = {
+		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION,
+		.op = op, .id = t->next_id++,
+	};
+	struct iovec iov[TCP_MAX_IOV + 1];
+	uint8_t hdr[VGPU_PROTO_HDR_SIZE];
+	size_t len = vgpu_iov_len(req, nreq);
+	uint64_t id = h.id;
+	const char *why = NULL;
+	int ret;
+
+	if (nreq > TCP_MAX_IOV || len > VGPU_PROTO_MAX_BODY)
+		return -EMSGSIZE;
+	h.len = (uint32_t)len;
+	vgpu_hdr_encode(&h, hdr);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	memcpy(&iov[1], req, nreq * sizeof(*req));
+
+	ret = send_iov(tt->fd, iov, nreq + 1);
+	if (!ret)
+		ret = recv_all(tt->fd, hdr, sizeof(hdr));
+	if (!ret && vgpu_hdr_decode(hdr, VGPU_PROTO_MAX_BODY, &h, &why))
+		ret = -EPROTO;
+	if (!ret && (!(h.flags & VGPU_FRAME_F_RESP) || h.id != id || h.op != op)) {
+		why = "reply does not match the request";
+		ret = -EPROTO;
+	}
+	if (ret) {
+		if (why)
+			vgpu_dbg("tcp: %s", why);
+		t->dead = true;
+		return ret;
+	}
+	ret = recv_body(tt->fd, resp, nresp, h.len);
+	if (ret && ret != -EMSGSIZE) {
+		t->dead = true;
+		return ret;
+	}
+	*status = h.status;
+	*resp_len = h.len;
+	return ret;
+}
+
+static void tcp_close(struct vgpu_transport *t)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+
+	close(tt->fd);
+	free(tt);
+}
+
+static const struct vgpu_transport_ops tcp_ops = {
+	.name = "tcp",
+	.call = tcp_call,
+	.close = tcp_close,
+};
+
+/*
+ * vgpu_client_hello() writes with plain writev(): keep a server that closes
+ * during the handshake from raising SIGPIPE in the application.
+ */
+static int hello_nosigpipe(int fd, const struct vgpu_hello_req *q,
+			   struct vgpu_hello_resp *r, const char **why)
+{
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	int ret;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	ret = vgpu_client_hello(fd, q, r, why);
+	if (ret == -EPIPE && !was_pending) {
+		const struct timespec zero = { 0, 0 };
+
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, int *err)
+{
+	struct vgpu_hello_req q = {
+		.min_version = VGPU_PROTO_VERSION, .max_version = VGPU_PROTO_VERSION,
+		.gpu = gpu,
+	};
+	struct vgpu_hello_resp r;
+	struct tcp_transport *tt;
+	const char *why = NULL;
+	int fd, ret;
+
+	fd = vgpu_tcp_connect(hostport, TCP_CONNECT_MS);
+	if (fd < 0) {
+		vgpu_dbg("tcp: cannot connect to %s: %s", hostport, strerror(-fd));
+		*err = fd;
+		return NULL;
+	}
+	snprintf(q.client, sizeof(q.client), "libcuda pid %d", (int)getpid());
+	ret = hello_nosigpipe(fd, &q, &r, &why);
+	if (ret) {
+		vgpu_dbg("tcp: handshake with %s failed: %s", hostport,
+			 why ? why : strerror(-ret));
+		close(fd);
+		*err = ret;
+		return NULL;
+	}
+	tt = calloc(1, sizeof(*tt));
+	if (!tt) {
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	tt->fd = fd;
+	vgpu_transport_init(&tt->t, &tcp_ops, TCP_MAX_PAYLOAD);
+	vgpu_dbg("tcp: session %u on %s (%s)", r.session, hostport, r.server);
+	return &tt->t;
+}

@@ -1,0 +1,53 @@
+# tests/unit/lib.mk - lib/'s cmocka tests (included by tests/build.mk)
+#   test_lib          libcuda.so.1 against an in-process server over TCP: init,
+#                     devices, contexts, memory (chunked copies), streams, events,
+#                     modules, launches, bad handles and pointers, lost server
+#   test_lib_entries  exports (all 637 stub names), NOT_SUPPORTED stubs,
+#                     cuGetProcAddress mapping, error names, image-size parser
+#   test_lib_progs    tests/progs programs against a spawned vgpu-server (sim)
+#   test_lib_ring     the /dev/vgpuN ring transport against a fake module and
+#                     daemon (syscalls wrapped with ld --wrap), whole library
+LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries \
+	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring
+
+LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
+
+$(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
+$(BUILD)/tests/unit/test_lib_ring.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
+	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
+	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
+$(BUILD)/tests/unit/test_lib_progs.o: CFLAGS += -DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
+
+$(BUILD)/tests/test_lib: $(BUILD)/tests/unit/test_lib.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+			 $(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+# the image parser is compiled into the test (it is hidden in the library)
+$(BUILD)/tests/test_lib_entries: $(BUILD)/tests/unit/test_lib_entries.o $(BUILD)/lib/image.o \
+				 $(LIBCUDA_LINK) $(LIBCUDA_STUB_LIST)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl
+
+# (tests/progs/build.mk is read after this file: name the programs here)
+LIB_TEST_PROGS := $(addprefix $(BUILD)/tests/progs/,saxpy_drv reduce_drv api_drv spin_alloc)
+$(BUILD)/tests/test_lib_progs: $(BUILD)/tests/unit/test_lib_progs.o | $(LIB_TEST_PROGS) \
+			       $(VGPU_SERVER) $(VGPU_STAT)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CMOCKA_LIBS)
+
+# the library's objects linked in statically, so --wrap reaches its syscalls
+RING_WRAP := -Wl,--wrap=open,--wrap=ioctl,--wrap=mmap,--wrap=munmap,--wrap=poll
+$(BUILD)/tests/test_lib_ring: $(BUILD)/tests/unit/test_lib_ring.o $(LIB_OBJS) $(LIB_GEN_OBJS) \
+			      $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(RING_WRAP) $(CMOCKA_LIBS) -ldl -lpthread
+
+UNIT_TESTS += $(LIB_TESTS)
+
+.PHONY: lib-unit
+lib-unit: $(LIB_TESTS)
+	@fail=0; for t in $(LIB_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

@@ -1,0 +1,34 @@
+# tests/unit/userd.mk - vgpud's cmocka tests (included by tests/build.mk)
+#   test_userd         channel logic (userd/ring.c, chan.c) on a ring in plain memory,
+#                      driven by a poll() loop against the sim session in a thread and
+#                      against a scripted fake server
+#   test_userd_loop    the io_uring loop (connect, send, recv, retry tick, stop) on real
+#                      loopback TCP; only FETCH/COMMIT (the kernel's part) are left out
+#   test_userd_config  vgpud.conf parsing, and vgpud's exit status on a bad config
+USERD_TESTS := $(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_loop \
+	       $(BUILD)/tests/test_userd_config
+USERD_TEST_UTIL := $(BUILD)/tests/unit/test_userd_util.o
+
+$(BUILD)/tests/unit/test_userd_config.o: CFLAGS += -DVGPUD_BIN='"$(VGPUD)"'
+
+$(BUILD)/tests/test_userd: $(BUILD)/tests/unit/test_userd.o $(USERD_TEST_UTIL) $(LIBVGPUD) \
+			   $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(USERD_LIBS) $(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_userd_loop: $(BUILD)/tests/unit/test_userd_loop.o $(USERD_TEST_UTIL) \
+				$(LIBVGPUD) $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(USERD_LIBS) $(CMOCKA_LIBS) -ldl -lpthread
+
+# also runs build/bin/vgpud
+$(BUILD)/tests/test_userd_config: $(BUILD)/tests/unit/test_userd_config.o $(LIBVGPUD) \
+				  $(LIBVGPUCOMMON) | $(VGPUD)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(USERD_LIBS) $(CMOCKA_LIBS)
+
+UNIT_TESTS += $(USERD_TESTS)
+
+.PHONY: userd-unit
+userd-unit: $(USERD_TESTS)
+	@fail=0; for t in $(USERD_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - vgpud: options, configuration, attaching to /dev/vgpu-control,
+ * signals, and the event loop (docs/VGPUD.md).
+ *
+ *   vgpud [-f] [-c CONFIG] [-v]
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "userd/config.h"
+#include "userd/ctrl.h"
+#include "userd/loop.h"
+
+static int stop_fd = -1;
+
+static void on_signal(int sig)
+{
+	uint64_t one = 1;
+	int saved = errno;
+
+	if (write(stop_fd, &one, sizeof(one)) < 0) {
+		/* nothing to do: the eventfd is already readable */
+	}
+	errno = saved;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vgpud [-f] [-c CONFIG] [-v]\n"
+		   "  -f         stay in the foreground, log to stderr (default: daemonise, syslog)\n"
+		   "  -c CONFIG  configuration file (default %s)\n"
+		   "  -v         log at debug level\n", VGPUD_DEFAULT_CONFIG);
+}
+
+/* Tell the kernel each configured device's server; devices it lacks are reported. */
+static void configure_devices(int ctrl_fd, const struct vgpud_config *cfg, uint32_t nr)
+{
+	for (uint32_t i = 0; i < VGPU_MAX_DEVICES; i++) {
+		const struct vgpud_dev *d = &cfg->dev[i];
+		int ret;
+
+		if (!d->present)
+			continue;
+		if (i >= nr) {
+			log_warn("[vgpu%u] is configured but the module has only %u devices", i, nr);
+			continue;
+		}
+		ret = ctrl_dev_config(ctrl_fd, i, d->server);
+		if (ret)
+			log_warn("vgpu%u: VGPU_CTRL_IOC_DEV_CONFIG: %s", i, strerror(-ret));
+		else
+			log_info("vgpu%u: server %s, gpu %d", i, d->server, (int)d->gpu);
+	}
+	for (uint32_t i = 0; i < nr && i < VGPU_MAX_DEVICES; i++)
+		if (!cfg->dev[i].present)
+			log_info("vgpu%u: not configured; its channels fail with ENOTCONN", i);
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stop_fd < 0)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = VGPUD_DEFAULT_CONFIG;
+	bool foreground = false, verbose = false;
+	struct vgpud_config cfg;
+	uint32_t nr_devices = 0;
+	uint64_t features = 0;
+	struct loop *l = NULL;
+	char err[320];
+	int opt, ctrl_fd, ret, rc;
+
+	while ((opt = getopt(argc, argv, "fc:vh")) != -1) {
+		switch (opt) {
+		case 'f': foreground = true; break;
+		case 'c': path = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 1;
+	}
+	vgpu_log_init("vgpud", VGPU_LOG_INFO, 0);
+	if (vgpud_config_load(path, &cfg, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!cfg.ndevs)
+		log_warn("%s configures no device: every channel will fail", path);
+	if (!foreground) {
+		if (daemon(0, 0)) {
+			log_err("daemon: %s", strerror(errno));
+			return 1;
+		}
+		vgpu_log_init("vgpud", verbose ? VGPU_LOG_DEBUG : cfg.log_level, 1);
+	} else {
+		vgpu_log_set_level(verbose ? VGPU_LOG_DEBUG : cfg.log_level);
+	}
+	ret = setup_signals();
+	if (ret) {
+		log_err("signals: %s", strerror(-ret));
+		return 1;
+	}
+	ctrl_fd = ctrl_open(CTRL_PATH);
+	if (ctrl_fd < 0) {
+		log_err("cannot open %s: %s (is vgpu.ko loaded?)", CTRL_PATH, strerror(-ctrl_fd));
+		return 1;
+	}
+	ret = ctrl_attach(ctrl_fd, &features, &nr_devices);
+	if (ret) {
+		log_err("VGPU_CTRL_IOC_ATTACH: %s%s", strerror(-ret),
+			ret == -EBUSY ? " (another vgpud is attached)" : "");
+		close(ctrl_fd);
+		return 1;
+	}
+	log_info("attached: %u devices, features %#llx", nr_devices, (unsigned long long)features);
+	configure_devices(ctrl_fd, &cfg, nr_devices);
+
+	ret = loop_init(&l, ctrl_fd, stop_fd, &cfg);
+	if (ret) {
+		log_err("io_uring: %s", strerror(-ret));
+		ctrl_detach(ctrl_fd);
+		close(ctrl_fd);
+		return 1;
+	}
+	rc = loop_run(l);
+	ret = ctrl_detach(ctrl_fd);
+	if (ret && ret != -EINVAL)
+		log_warn("VGPU_CTRL_IOC_DETACH: %s", strerror(-ret));
+	loop_free(l);
+	close(ctrl_fd);
+	log_info("exiting (%d)", rc);
+	return rc;
+}
