@@ -32,7 +32,7 @@ cat "$OUT/server.stdout"
 note "native: the same programs on NVIDIA's libcuda.so.1 (baseline)"
 run "native saxpy" "$B/tests/progs/saxpy_drv" "$C/kernels/saxpy.cubin"
 run "native reduce" "$B/tests/progs/reduce_drv" "$C/kernels/reduce.cubin"
-run "native api" "$B/tests/progs/api_drv" "$C/kernels/api.cubin"
+run "native api" env VGPU_NATIVE=1 "$B/tests/progs/api_drv" "$C/kernels/api.cubin"
 
 note "direct transport (VGPU_SERVER=127.0.0.1:$PORT)"
 export VGPU_SERVER=127.0.0.1:$PORT
@@ -47,7 +47,7 @@ Q=/tmp/qemu-bundle
 mkdir -p $Q && tar -xJf "$C/qemu-bundle.tar.xz" -C $Q
 QEMU_MODULE_DIR=$Q/lib/x86_64-linux-gnu/qemu LD_LIBRARY_PATH=$Q/lib \
 timeout 400 $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg -m 1024 -smp 2 \
-	-nographic -no-reboot -kernel "$C/vmlinuz" -initrd "$C/initramfs-gpu.cpio.gz" \
+	-nographic -vga none -no-reboot -kernel "$C/vmlinuz" -initrd "$C/initramfs-gpu.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
 	> "$OUT/guest.log" 2>&1

@@ -222,7 +222,14 @@ static void entry_points(void)
 	EXPECT(!fn && st == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND,
 	       "noSuchFunction -> %p, status %d", fn, st);
 
-	EXPECT_RC(cuGraphCreate(&graph, 0), CUDA_ERROR_NOT_SUPPORTED);
+	/* vgpu leaves graphs unimplemented for now; NVIDIA's driver has them
+	 * (tests/gpu/run.sh sets VGPU_NATIVE=1 for its baseline run) */
+	if (getenv("VGPU_NATIVE")) {
+		CK(cuGraphCreate(&graph, 0));
+		CK(cuGraphDestroy(graph));
+	} else {
+		EXPECT_RC(cuGraphCreate(&graph, 0), CUDA_ERROR_NOT_SUPPORTED);
+	}
 
 	CK(cuGetErrorName(CUDA_ERROR_INVALID_VALUE, &str));
 	EXPECT(str && !strcmp(str, "CUDA_ERROR_INVALID_VALUE"), "error name %s", str);
