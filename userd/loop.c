@@ -367,6 +367,14 @@ void loop_handle_event(struct loop *l, int res)
 	}
 	ev = VGPU_EVT_EVENTS(res);
 	id = VGPU_EVT_CHAN(res);
+	if (!(ev & (VGPU_EVT_OPEN | VGPU_EVT_DOORBELL | VGPU_EVT_CLOSE))) {
+		/* FETCH parks until there is an event: this is not our ABI */
+		log_err("FETCH completed with no known event (%#x): wrong control device?",
+			(unsigned int)res);
+		l->stop = true;
+		l->exit_code = 1;
+		return;
+	}
 	log_debug("chan %u: events%s%s%s", id, ev & VGPU_EVT_OPEN ? " OPEN" : "",
 		  ev & VGPU_EVT_DOORBELL ? " DOORBELL" : "", ev & VGPU_EVT_CLOSE ? " CLOSE" : "");
 	if (ev & VGPU_EVT_OPEN)

@@ -146,8 +146,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = loop_run(l);
-	ret = ctrl_detach(ctrl_fd);
-	if (ret && ret != -EINVAL)
+	ret = ctrl_detach(ctrl_fd);	/* parked FETCHes complete with -ESHUTDOWN */
+	if (ret && ret != -ENOTCONN)	/* -ENOTCONN: the kernel detached us already */
 		log_warn("VGPU_CTRL_IOC_DETACH: %s", strerror(-ret));
 	loop_free(l);
 	close(ctrl_fd);

@@ -79,6 +79,55 @@ void tlisten_start(struct tlisten *l, int drop_after);
 /* Stop accepting and join every session (they end when their client closes). */
 void tlisten_stop(struct tlisten *l);
 
+/* ---- a channel moved by a poll() loop (test_userd_rig.c) ------------------
+ * The test is the application (ring @t) and, for fake servers, the server
+ * too (@peer, blocking with a 5 s receive timeout).  PUMP_UNTIL and the
+ * pump/peer helpers assert with cmocka: include <cmocka.h> first.
+ */
+struct chan;
+
+#define RIG_WAIT_MS 5000
+
+struct rig {
+	struct tring t;
+	struct chan *c;
+	int fd;			/* channel end, non-blocking */
+	int peer;		/* fake server end, or -1 */
+	struct tserver srv;	/* the real session, when @real */
+	bool real;
+};
+
+/* A channel (id 5) on a new ring; @real: sim session, else a fake server. */
+void rig_init(struct rig *r, bool real, uint32_t sq, uint32_t cq, uint32_t data,
+	      uint32_t start, uint64_t features, uint32_t gpu);
+void rig_fini(struct rig *r);
+/* Publish the SQ tail and let the channel take the entries. */
+void rig_doorbell(struct rig *r);
+/* One round: send what is queued, take in what arrived, process. */
+void pump_once(struct rig *r, int wait_ms);
+/* Pump until @want completions were reaped into @out, then check no more came. */
+void pump_reap(struct rig *r, struct vgpu_cqe *out, int want);
+void pump_check_deadline(uint64_t end);
+#define PUMP_UNTIL(r, cond)						\
+	do {								\
+		uint64_t end_ = now_ms() + RIG_WAIT_MS;			\
+		while (!(cond)) {					\
+			pump_check_deadline(end_);			\
+			pump_once(r, 5);				\
+		}							\
+	} while (0)
+/* Send everything queued (before the fake server reads synchronously). */
+void flush_tx(struct rig *r);
+/* The fake server: next frame; a reply; the HELLO exchange; @n requests. */
+void peer_recv(struct rig *r, struct vgpu_frame_hdr *h, void **body);
+void peer_send(struct rig *r, uint64_t id, uint16_t op, uint32_t status, const void *b,
+	       uint32_t len);
+void peer_hello(struct rig *r);
+void peer_take(struct rig *r, int n, uint64_t *ids, uint16_t *ops, uint32_t *flags);
+
+uint64_t get_le64(const uint8_t *p);
+uint32_t get_le32(const uint8_t *p);
+
 /* Build bodies */
 void wb_u32(struct vgpu_wbuf *w, uint32_t a);
 void wb_u64x2(struct vgpu_wbuf *w, uint64_t a, uint64_t b);

@@ -246,5 +246,6 @@ int main(void)
 	};
 
 	vgpu_log_init("test_userd_config", VGPU_LOG_ERR, 0);
+	alarm(120);	/* a hang fails the run instead of blocking make unit */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

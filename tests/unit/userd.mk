@@ -1,23 +1,21 @@
 # tests/unit/userd.mk - vgpud's cmocka tests (included by tests/build.mk)
-#   test_userd         channel logic (userd/ring.c, chan.c) on a ring in plain memory,
-#                      driven by a poll() loop against the sim session in a thread and
-#                      against a scripted fake server
+#   test_userd         ring layout/entry checks, and the channel logic (userd/chan.c) on a
+#                      ring in plain memory, moved by a poll() loop (test_userd_rig.c) to
+#                      the sim session in a thread
+#   test_userd_peer    the same channel logic against a fake server scripted frame by frame
 #   test_userd_loop    the io_uring loop (connect, send, recv, retry tick, stop) on real
 #                      loopback TCP; only FETCH/COMMIT (the kernel's part) are left out
 #   test_userd_config  vgpud.conf parsing, and vgpud's exit status on a bad config
-USERD_TESTS := $(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_loop \
-	       $(BUILD)/tests/test_userd_config
-USERD_TEST_UTIL := $(BUILD)/tests/unit/test_userd_util.o
+USERD_TESTS := $(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_peer \
+	       $(BUILD)/tests/test_userd_loop $(BUILD)/tests/test_userd_config
+USERD_TEST_UTIL := $(BUILD)/tests/unit/test_userd_util.o $(BUILD)/tests/unit/test_userd_rig.o
 
 $(BUILD)/tests/unit/test_userd_config.o: CFLAGS += -DVGPUD_BIN='"$(VGPUD)"'
 
-$(BUILD)/tests/test_userd: $(BUILD)/tests/unit/test_userd.o $(USERD_TEST_UTIL) $(LIBVGPUD) \
-			   $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(USERD_LIBS) $(CMOCKA_LIBS) -ldl -lpthread
-
-$(BUILD)/tests/test_userd_loop: $(BUILD)/tests/unit/test_userd_loop.o $(USERD_TEST_UTIL) \
-				$(LIBVGPUD) $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+# these three link the sim session (libvgpuserver) to talk to
+$(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_peer $(BUILD)/tests/test_userd_loop: \
+		$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(USERD_TEST_UTIL) $(LIBVGPUD) \
+		$(LIBVGPUSERVER) $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(USERD_LIBS) $(CMOCKA_LIBS) -ldl -lpthread
 
