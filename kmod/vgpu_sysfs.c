@@ -59,29 +59,23 @@ static ssize_t server_show(struct device *d, struct device_attribute *attr, char
 }
 static DEVICE_ATTR_RO(server);
 
-static ssize_t mem_limit_show(struct device *d, struct device_attribute *attr, char *buf)
-{
-	struct vgpu_dev *dev = vgpu_dev_of(d);
-	u64 v;
+/* daemon-set config: read under ctl->lock, as VGPU_CTRL_IOC_DEV_CONFIG writes it */
+#define VGPU_CONFIG_ATTR(name, type, fmt)					\
+static ssize_t name##_show(struct device *d, struct device_attribute *attr,	\
+			   char *buf)						\
+{										\
+	struct vgpu_dev *dev = vgpu_dev_of(d);					\
+	type v;									\
+										\
+	mutex_lock(&dev->ctl->lock);						\
+	v = dev->name;								\
+	mutex_unlock(&dev->ctl->lock);						\
+	return sysfs_emit(buf, fmt "\n", v);					\
+}										\
+static DEVICE_ATTR_RO(name)
 
-	mutex_lock(&dev->ctl->lock);
-	v = dev->mem_limit;
-	mutex_unlock(&dev->ctl->lock);
-	return sysfs_emit(buf, "%llu\n", v);
-}
-static DEVICE_ATTR_RO(mem_limit);
-
-static ssize_t compute_share_show(struct device *d, struct device_attribute *attr, char *buf)
-{
-	struct vgpu_dev *dev = vgpu_dev_of(d);
-	u32 v;
-
-	mutex_lock(&dev->ctl->lock);
-	v = dev->compute_share;
-	mutex_unlock(&dev->ctl->lock);
-	return sysfs_emit(buf, "%u\n", v);
-}
-static DEVICE_ATTR_RO(compute_share);
+VGPU_CONFIG_ATTR(mem_limit, unsigned long long, "%llu");
+VGPU_CONFIG_ATTR(compute_share, unsigned int, "%u");
 
 static struct attribute *vgpu_dev_attrs[] = {
 	&dev_attr_state.attr,
