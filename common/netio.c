@@ -19,6 +19,23 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+int vgpu_iov_advance(struct iovec **iov, int cnt, size_t n)
+{
+	struct iovec *v = *iov;
+
+	while (cnt > 0 && n >= v->iov_len) {
+		n -= v->iov_len;
+		v++;
+		cnt--;
+	}
+	if (cnt > 0) {
+		v->iov_base = (char *)v->iov_base + n;
+		v->iov_len -= n;
+	}
+	*iov = v;
+	return cnt;
+}
+
 static int write_all(int fd, struct iovec *iov, int cnt)
 {
 	while (cnt > 0) {
@@ -29,20 +46,12 @@ static int write_all(int fd, struct iovec *iov, int cnt)
 				continue;
 			return -errno;
 		}
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
+		cnt = vgpu_iov_advance(&iov, cnt, n);
 	}
 	return 0;
 }
 
-static int read_all(int fd, void *buf, size_t len)
+int vgpu_read_all(int fd, void *buf, size_t len)
 {
 	char *p = buf;
 
@@ -81,7 +90,7 @@ int vgpu_frame_recv(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
 	int ret;
 
 	*body = NULL;
-	ret = read_all(fd, hdr, sizeof(hdr));
+	ret = vgpu_read_all(fd, hdr, sizeof(hdr));
 	if (ret)
 		return ret;
 	ret = vgpu_hdr_decode(hdr, max_body, h, why);
@@ -92,7 +101,7 @@ int vgpu_frame_recv(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
 	*body = malloc(h->len);
 	if (!*body)
 		return -ENOMEM;
-	ret = read_all(fd, *body, h->len);
+	ret = vgpu_read_all(fd, *body, h->len);
 	if (ret) {
 		free(*body);
 		*body = NULL;

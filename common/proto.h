@@ -191,6 +191,16 @@ int vgpu_hello_req_get(struct vgpu_rbuf *r, struct vgpu_hello_req *h);
 void vgpu_hello_resp_put(struct vgpu_wbuf *w, const struct vgpu_hello_resp *h);
 int vgpu_hello_resp_get(struct vgpu_rbuf *r, struct vgpu_hello_resp *h);
 
+struct iovec;
+
+/*
+ * Drop n written bytes from the front of iov[cnt]: *iov moves to the first
+ * iovec not fully written, which is trimmed.  Returns the iovecs left.
+ */
+int vgpu_iov_advance(struct iovec **iov, int cnt, size_t n);
+/* Read exactly len bytes; -ECONNRESET at end of file, or -errno. */
+int vgpu_read_all(int fd, void *buf, size_t len);
+
 /*
  * Client side of the handshake on a connected socket: sends HELLO (id 0),
  * waits for the reply.  Returns 0, -EPROTO (bad/unsupported reply, reason

@@ -94,6 +94,17 @@ void vgpu_obj_sweep(const void *owner, void (*fn)(struct vgpu_obj *o));
  * server side is gone already or is destroyed by the caller.
  */
 void vgpu_obj_free(struct vgpu_obj *o);
+/*
+ * Check an object argument: the error cuInit left, or INVALID_HANDLE when p
+ * is not a live object of this type.
+ */
+CUresult vgpu_obj_arg(const void *p, uint32_t type);
+/*
+ * Unregister and free a live object after destroying it on the server with
+ * op {u64 ctx, u64 h}; the server's answer.
+ */
+CUresult vgpu_obj_destroy(struct vgpu_obj *o, uint16_t op, const struct CUctx_st *c,
+			  uint64_t h);
 
 /* ---- driver state (init.c) --------------------------------------------- */
 struct vgpu_device {
@@ -133,6 +144,8 @@ CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out);
 /* Same, for replies with no body. */
 CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w);
+/* An op whose request is {u64 ctx, u64 handle} and whose reply is empty. */
+CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h);
 
 /* ---- contexts (context.c), streams (stream.c) -------------------------- */
 /* The calling thread's current context, checked; INVALID_CONTEXT if none. */

@@ -62,12 +62,10 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
 	struct iovec iov[2];
 	uint8_t *params;
 	uint64_t sh;
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(f, VGPU_OBJ_FUNC);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(f, VGPU_OBJ_FUNC))
-		return CUDA_ERROR_INVALID_HANDLE;
 	rc = vgpu_stream_handle(stream, &sh);
 	if (rc)
 		return rc;

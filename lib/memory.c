@@ -39,16 +39,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
 	struct CUctx_st *c;
-	struct vgpu_wbuf w;
-	uint8_t req[16];
 	CUresult rc = vgpu_ctx_current(&c);
 
-	if (rc)
-		return rc;
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, dptr);
-	return vgpu_rpc_void(VGPU_OP_MEM_FREE, &w);
+	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
 }
 
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
@@ -78,121 +71,143 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 	return CUDA_SUCCESS;
 }
 
-static CUresult copy_htod(CUdeviceptr dst, const void *src, size_t n, CUstream stream)
+/* The current context and the handle of a stream argument. */
+static CUresult ctx_stream(CUstream stream, struct CUctx_st **c, uint64_t *sh)
 {
+	CUresult rc = vgpu_ctx_current(c);
+
+	return rc ? rc : vgpu_stream_handle(stream, sh);
+}
+
+/* One host <-> device copy, sent in chunks of the transport's max_payload. */
+struct copy {
 	struct CUctx_st *c;
 	uint64_t sh;
-	size_t chunk;
-	CUresult rc = vgpu_ctx_current(&c);
+	char *host;
+	CUdeviceptr dev;
+};
 
-	if (!rc)
-		rc = vgpu_stream_handle(stream, &sh);
+static CUresult htod_chunk(const struct copy *cp, size_t off, size_t k)
+{
+	uint8_t req[COPY_REQ_MAX];
+	struct vgpu_wbuf w;
+	struct iovec iov[2];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, cp->c->h);
+	vgpu_put_u64(&w, cp->dev + off);
+	vgpu_put_u64(&w, cp->sh);
+	vgpu_put_u32(&w, (uint32_t)k);	/* "bytes data": length, then the bytes */
+	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+	iov[1] = (struct iovec){ .iov_base = cp->host + off, .iov_len = k };
+	return vgpu_rpc(VGPU_OP_MEMCPY_HTOD, iov, 2, NULL, 0, NULL);
+}
+
+static CUresult dtoh_chunk(const struct copy *cp, size_t off, size_t k)
+{
+	uint8_t req[COPY_REQ_MAX], lenbuf[4];
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	struct iovec q, a[2];
+	size_t len = 0;
+	CUresult rc;
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, cp->c->h);
+	vgpu_put_u64(&w, cp->dev + off);
+	vgpu_put_u64(&w, k);
+	vgpu_put_u64(&w, cp->sh);
+	q = (struct iovec){ .iov_base = req, .iov_len = w.len };
+	a[0] = (struct iovec){ .iov_base = lenbuf, .iov_len = sizeof(lenbuf) };
+	a[1] = (struct iovec){ .iov_base = cp->host + off, .iov_len = k };
+	rc = vgpu_rpc(VGPU_OP_MEMCPY_DTOH, &q, 1, a, 2, &len);
 	if (rc)
 		return rc;
-	if (!src && n)
+	vgpu_rbuf_init(&r, lenbuf, sizeof(lenbuf));
+	if (len != sizeof(lenbuf) + k || vgpu_get_u32(&r) != k)
+		return CUDA_ERROR_UNKNOWN;
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy_chunked(CUresult (*chunk_fn)(const struct copy *, size_t, size_t),
+			     struct copy *cp, size_t n, CUstream stream)
+{
+	size_t chunk;
+	CUresult rc = ctx_stream(stream, &cp->c, &cp->sh);
+
+	if (rc)
+		return rc;
+	if (!cp->host && n)
 		return CUDA_ERROR_INVALID_VALUE;
 	chunk = vgpu_tp()->max_payload;
 	for (size_t off = 0; off < n; off += chunk) {
-		size_t k = n - off < chunk ? n - off : chunk;
-		uint8_t req[COPY_REQ_MAX];
-		struct vgpu_wbuf w;
-		struct iovec iov[2];
-
-		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-		vgpu_put_u64(&w, c->h);
-		vgpu_put_u64(&w, dst + off);
-		vgpu_put_u64(&w, sh);
-		vgpu_put_u32(&w, (uint32_t)k);	/* "bytes data": length, then the bytes */
-		iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
-		iov[1] = (struct iovec){ .iov_base = (char *)src + off, .iov_len = k };
-		rc = vgpu_rpc(VGPU_OP_MEMCPY_HTOD, iov, 2, NULL, 0, NULL);
+		rc = chunk_fn(cp, off, n - off < chunk ? n - off : chunk);
 		if (rc)
 			return rc;
 	}
 	return CUDA_SUCCESS;
+}
+
+static CUresult copy_htod(CUdeviceptr dst, const void *src, size_t n, CUstream stream)
+{
+	struct copy cp = { .host = (char *)src, .dev = dst };
+
+	return copy_chunked(htod_chunk, &cp, n, stream);
 }
 
 static CUresult copy_dtoh(void *dst, CUdeviceptr src, size_t n, CUstream stream)
 {
-	struct CUctx_st *c;
-	uint64_t sh;
-	size_t chunk;
-	CUresult rc = vgpu_ctx_current(&c);
+	struct copy cp = { .host = dst, .dev = src };
 
-	if (!rc)
-		rc = vgpu_stream_handle(stream, &sh);
-	if (rc)
-		return rc;
-	if (!dst && n)
-		return CUDA_ERROR_INVALID_VALUE;
-	chunk = vgpu_tp()->max_payload;
-	for (size_t off = 0; off < n; off += chunk) {
-		size_t k = n - off < chunk ? n - off : chunk, len = 0;
-		uint8_t req[COPY_REQ_MAX], lenbuf[4];
-		struct vgpu_wbuf w;
-		struct vgpu_rbuf r;
-		struct iovec q, a[2];
-
-		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-		vgpu_put_u64(&w, c->h);
-		vgpu_put_u64(&w, src + off);
-		vgpu_put_u64(&w, k);
-		vgpu_put_u64(&w, sh);
-		q = (struct iovec){ .iov_base = req, .iov_len = w.len };
-		a[0] = (struct iovec){ .iov_base = lenbuf, .iov_len = sizeof(lenbuf) };
-		a[1] = (struct iovec){ .iov_base = (char *)dst + off, .iov_len = k };
-		rc = vgpu_rpc(VGPU_OP_MEMCPY_DTOH, &q, 1, a, 2, &len);
-		if (rc)
-			return rc;
-		vgpu_rbuf_init(&r, lenbuf, sizeof(lenbuf));
-		if (len != sizeof(lenbuf) + k || vgpu_get_u32(&r) != k)
-			return CUDA_ERROR_UNKNOWN;
-	}
-	return CUDA_SUCCESS;
+	return copy_chunked(dtoh_chunk, &cp, n, stream);
 }
 
-static CUresult copy_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream)
+/*
+ * A stream-ordered op with an empty reply and the request
+ * {u64 ctx, args, u64 stream}; nothing is sent when n (its size) is 0.
+ */
+static CUresult stream_op(uint16_t op, const struct vgpu_wbuf *args, size_t n,
+			  CUstream stream)
 {
 	struct CUctx_st *c;
 	struct vgpu_wbuf w;
 	uint8_t req[COPY_REQ_MAX];
 	uint64_t sh;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc = ctx_stream(stream, &c, &sh);
 
-	if (!rc)
-		rc = vgpu_stream_handle(stream, &sh);
 	if (rc || !n)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, dst);
-	vgpu_put_u64(&w, src);
-	vgpu_put_u64(&w, n);
+	vgpu_put_raw(&w, args->buf, args->len);
 	vgpu_put_u64(&w, sh);
-	return vgpu_rpc_void(VGPU_OP_MEMCPY_DTOD, &w);
+	return vgpu_rpc_void(op, &w);
+}
+
+static CUresult copy_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream)
+{
+	struct vgpu_wbuf a;
+	uint8_t args[24];
+
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_u64(&a, dst);
+	vgpu_put_u64(&a, src);
+	vgpu_put_u64(&a, n);
+	return stream_op(VGPU_OP_MEMCPY_DTOD, &a, n, stream);
 }
 
 static CUresult memset_n(CUdeviceptr dst, uint32_t value, uint32_t elem, size_t count,
 			 CUstream stream)
 {
-	struct CUctx_st *c;
-	struct vgpu_wbuf w;
-	uint8_t req[COPY_REQ_MAX];
-	uint64_t sh;
-	CUresult rc = vgpu_ctx_current(&c);
+	struct vgpu_wbuf a;
+	uint8_t args[24];
 
-	if (!rc)
-		rc = vgpu_stream_handle(stream, &sh);
-	if (rc || !count)
-		return rc;
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, dst);
-	vgpu_put_u32(&w, value);
-	vgpu_put_u32(&w, elem);
-	vgpu_put_u64(&w, count);
-	vgpu_put_u64(&w, sh);
-	return vgpu_rpc_void(VGPU_OP_MEMSET, &w);
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_u64(&a, dst);
+	vgpu_put_u32(&a, value);
+	vgpu_put_u32(&a, elem);
+	vgpu_put_u64(&a, count);
+	return stream_op(VGPU_OP_MEMSET, &a, count, stream);
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)

@@ -48,8 +48,6 @@ static CUresult load(CUmodule *module, const void *image)
 {
 	struct CUctx_st *c;
 	struct CUmod_st *m;
-	struct vgpu_wbuf w;
-	uint8_t req[16];
 	const void *bytes;
 	size_t size;
 	uint64_t h;
@@ -79,10 +77,7 @@ static CUresult load(CUmodule *module, const void *image)
 		pthread_mutex_destroy(&m->lock);
 		free(m);
 	}
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, h);
-	vgpu_rpc_void(VGPU_OP_MODULE_UNLOAD, &w);
+	vgpu_rpc_ctx_handle(VGPU_OP_MODULE_UNLOAD, c, h);
 	return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
@@ -165,21 +160,11 @@ CUresult cuModuleLoad(CUmodule *module, const char *fname)
 
 CUresult cuModuleUnload(CUmodule m)
 {
-	struct vgpu_wbuf w;
-	uint8_t req[16];
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(m, VGPU_OBJ_MODULE);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(m, VGPU_OBJ_MODULE))
-		return CUDA_ERROR_INVALID_HANDLE;
-	vgpu_obj_unregister(&m->o);
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, m->ctx->h);
-	vgpu_put_u64(&w, m->h);
-	rc = vgpu_rpc_void(VGPU_OP_MODULE_UNLOAD, &w);
-	vgpu_obj_free(&m->o);
-	return rc;
+	return vgpu_obj_destroy(&m->o, VGPU_OP_MODULE_UNLOAD, m->ctx, m->h);
 }
 
 /* Request body {u64 ctx, u64 module, str name} in a growable buffer. */
@@ -270,12 +255,10 @@ out_free:
 
 CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule m, const char *name)
 {
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(m, VGPU_OBJ_MODULE);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(m, VGPU_OBJ_MODULE))
-		return CUDA_ERROR_INVALID_HANDLE;
 	if (!hfunc || !name)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (strlen(name) > NAME_MAX_LEN)
@@ -292,12 +275,10 @@ CUresult cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule m, cons
 	struct vgpu_rbuf r;
 	uint8_t buf[16];
 	uint64_t p, size;
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(m, VGPU_OBJ_MODULE);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(m, VGPU_OBJ_MODULE))
-		return CUDA_ERROR_INVALID_HANDLE;
 	if (!name || (!dptr && !bytes))
 		return CUDA_ERROR_INVALID_VALUE;
 	if (strlen(name) > NAME_MAX_LEN)

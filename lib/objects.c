@@ -172,3 +172,23 @@ void vgpu_obj_free(struct vgpu_obj *o)
 	o->type = 0;	/* a stale pointer to it no longer looks alive */
 	free(o);
 }
+
+CUresult vgpu_obj_arg(const void *p, uint32_t type)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	return vgpu_obj_valid(p, type) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+CUresult vgpu_obj_destroy(struct vgpu_obj *o, uint16_t op, const struct CUctx_st *c,
+			  uint64_t h)
+{
+	CUresult rc;
+
+	vgpu_obj_unregister(o);
+	rc = vgpu_rpc_ctx_handle(op, c, h);
+	vgpu_obj_free(o);
+	return rc;
+}

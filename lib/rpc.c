@@ -78,3 +78,14 @@ CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w)
 
 	return vgpu_rpc_buf(op, w, NULL, 0, &r);
 }
+
+CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[16];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, h);
+	return vgpu_rpc_void(op, &w);
+}

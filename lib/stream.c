@@ -21,35 +21,26 @@ CUresult vgpu_stream_handle(CUstream s, uint64_t *h)
 	return CUDA_SUCCESS;
 }
 
-/* Register a new stream or event; on failure destroy it on the server again. */
-static CUresult adopt(struct vgpu_obj *o, uint32_t type, struct CUctx_st *c, uint64_t h,
-		      uint16_t destroy_op)
+/*
+ * Create a stream or event on the server with the request in w and register
+ * o (allocated, its fields but h set) for it.  On failure o is freed and
+ * nothing is left on the server.
+ */
+static CUresult create(struct vgpu_obj *o, uint32_t type, struct CUctx_st *c, uint64_t *h,
+		       uint16_t op, uint16_t destroy_op, struct vgpu_wbuf *w)
 {
-	struct vgpu_wbuf w;
-	uint8_t req[16];
+	CUresult rc = vgpu_rpc_u64(op, w, h);
 
-	o->type = type;
-	o->owner = c;
-	if (vgpu_obj_register(o) == 0)
-		return CUDA_SUCCESS;
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, h);
-	vgpu_rpc_void(destroy_op, &w);
+	if (!rc) {
+		o->type = type;
+		o->owner = c;
+		if (vgpu_obj_register(o) == 0)
+			return CUDA_SUCCESS;
+		vgpu_rpc_ctx_handle(destroy_op, c, *h);
+		rc = CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	free(o);
-	return CUDA_ERROR_OUT_OF_MEMORY;
-}
-
-/* Call an op whose request is {u64 ctx, u64 handle} and whose reply is empty. */
-static CUresult ctx_handle_op(uint16_t op, struct CUctx_st *c, uint64_t h)
-{
-	struct vgpu_wbuf w;
-	uint8_t req[16];
-
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, h);
-	return vgpu_rpc_void(op, &w);
+	return rc;
 }
 
 CUresult cuStreamCreateWithPriority(CUstream *ph, unsigned int flags, int priority)
@@ -58,30 +49,24 @@ CUresult cuStreamCreateWithPriority(CUstream *ph, unsigned int flags, int priori
 	struct CUstream_st *s;
 	struct vgpu_wbuf w;
 	uint8_t req[16];
-	uint64_t h;
 	CUresult rc = vgpu_ctx_current(&c);
 
 	if (rc)
 		return rc;
 	if (!ph)
 		return CUDA_ERROR_INVALID_VALUE;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	s->ctx = c;
+	s->flags = flags;
+	s->priority = priority;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u32(&w, flags);
 	vgpu_put_i32(&w, priority);
-	rc = vgpu_rpc_u64(VGPU_OP_STREAM_CREATE, &w, &h);
-	if (rc)
-		return rc;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		ctx_handle_op(VGPU_OP_STREAM_DESTROY, c, h);
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	s->h = h;
-	s->ctx = c;
-	s->flags = flags;
-	s->priority = priority;
-	rc = adopt(&s->o, VGPU_OBJ_STREAM, c, h, VGPU_OP_STREAM_DESTROY);
+	rc = create(&s->o, VGPU_OBJ_STREAM, c, &s->h, VGPU_OP_STREAM_CREATE,
+		    VGPU_OP_STREAM_DESTROY, &w);
 	if (!rc)
 		*ph = s;
 	return rc;
@@ -101,25 +86,20 @@ CUresult cuStreamSynchronize(CUstream s)
 		return rc;
 	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) {
 		rc = vgpu_ctx_current(&c);
-		return rc ? rc : ctx_handle_op(VGPU_OP_STREAM_SYNC, c, 0);
+		return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_STREAM_SYNC, c, 0);
 	}
 	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
 		return CUDA_ERROR_INVALID_HANDLE;
-	return ctx_handle_op(VGPU_OP_STREAM_SYNC, s->ctx, s->h);
+	return vgpu_rpc_ctx_handle(VGPU_OP_STREAM_SYNC, s->ctx, s->h);
 }
 
 CUresult cuStreamDestroy_v2(CUstream s)
 {
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(s, VGPU_OBJ_STREAM);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
-		return CUDA_ERROR_INVALID_HANDLE;
-	vgpu_obj_unregister(&s->o);
-	rc = ctx_handle_op(VGPU_OP_STREAM_DESTROY, s->ctx, s->h);
-	vgpu_obj_free(&s->o);
-	return rc;
+	return vgpu_obj_destroy(&s->o, VGPU_OP_STREAM_DESTROY, s->ctx, s->h);
 }
 
 CUresult cuEventCreate(CUevent *ph, unsigned int flags)
@@ -128,28 +108,22 @@ CUresult cuEventCreate(CUevent *ph, unsigned int flags)
 	struct CUevent_st *e;
 	struct vgpu_wbuf w;
 	uint8_t req[16];
-	uint64_t h;
 	CUresult rc = vgpu_ctx_current(&c);
 
 	if (rc)
 		return rc;
 	if (!ph)
 		return CUDA_ERROR_INVALID_VALUE;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	e->ctx = c;
+	e->flags = flags;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u32(&w, flags);
-	rc = vgpu_rpc_u64(VGPU_OP_EVENT_CREATE, &w, &h);
-	if (rc)
-		return rc;
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		ctx_handle_op(VGPU_OP_EVENT_DESTROY, c, h);
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	e->h = h;
-	e->ctx = c;
-	e->flags = flags;
-	rc = adopt(&e->o, VGPU_OBJ_EVENT, c, h, VGPU_OP_EVENT_DESTROY);
+	rc = create(&e->o, VGPU_OBJ_EVENT, c, &e->h, VGPU_OP_EVENT_CREATE,
+		    VGPU_OP_EVENT_DESTROY, &w);
 	if (!rc)
 		*ph = e;
 	return rc;
@@ -160,12 +134,10 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 	struct vgpu_wbuf w;
 	uint8_t req[24];
 	uint64_t sh;
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
-		return CUDA_ERROR_INVALID_HANDLE;
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
 		return rc;
@@ -178,13 +150,11 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 
 CUresult cuEventSynchronize(CUevent ev)
 {
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
-		return CUDA_ERROR_INVALID_HANDLE;
-	return ctx_handle_op(VGPU_OP_EVENT_SYNC, ev->ctx, ev->h);
+	return vgpu_rpc_ctx_handle(VGPU_OP_EVENT_SYNC, ev->ctx, ev->h);
 }
 
 CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)
@@ -217,14 +187,9 @@ CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)
 
 CUresult cuEventDestroy_v2(CUevent ev)
 {
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
 
 	if (rc)
 		return rc;
-	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
-		return CUDA_ERROR_INVALID_HANDLE;
-	vgpu_obj_unregister(&ev->o);
-	rc = ctx_handle_op(VGPU_OP_EVENT_DESTROY, ev->ctx, ev->h);
-	vgpu_obj_free(&ev->o);
-	return rc;
+	return vgpu_obj_destroy(&ev->o, VGPU_OP_EVENT_DESTROY, ev->ctx, ev->h);
 }

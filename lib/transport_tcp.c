@@ -43,35 +43,7 @@ static int send_iov(int fd, struct iovec *iov, int cnt)
 				continue;
 			return -errno;
 		}
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
-	}
-	return 0;
-}
-
-static int recv_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
+		cnt = vgpu_iov_advance(&iov, cnt, n);
 	}
 	return 0;
 }
@@ -82,7 +54,7 @@ static int drain(int fd, size_t len)
 
 	while (len > 0) {
 		size_t k = len < sizeof(scratch) ? len : sizeof(scratch);
-		int ret = recv_all(fd, scratch, k);
+		int ret = vgpu_read_all(fd, scratch, k);
 
 		if (ret)
 			return ret;
@@ -100,7 +72,7 @@ static int recv_body(int fd, const struct iovec *resp, int nresp, size_t len)
 	for (int i = 0; i < nresp && left; i++) {
 		size_t k = resp[i].iov_len < left ? resp[i].iov_len : left;
 
-		ret = recv_all(fd, resp[i].iov_base, k);
+		ret = vgpu_read_all(fd, resp[i].iov_base, k);
 		if (ret)
 			return ret;
 		left -= k;
@@ -139,7 +111,7 @@ static int tcp_call(struct vgpu_transport *t, uint16_t op,
 
 	ret = send_iov(tt->fd, iov, nreq + 1);
 	if (!ret)
-		ret = recv_all(tt->fd, hdr, sizeof(hdr));
+		ret = vgpu_read_all(tt->fd, hdr, sizeof(hdr));
 	if (!ret && vgpu_hdr_decode(hdr, VGPU_PROTO_MAX_BODY, &h, &why))
 		ret = -EPROTO;
 	if (!ret && (!(h.flags & VGPU_FRAME_F_RESP) || h.id != id || h.op != op)) {
