@@ -48,7 +48,9 @@ VGPUD=$!
 wait_for 10 grep -q live /sys/class/misc/vgpu0/state && pass "vgpud attached" || fail "vgpud attached"
 
 if [ "$MODE" = demo ]; then
-	VGPU_DEVICE=/dev/vgpu0 saxpy_drv && pass "demo saxpy through /dev/vgpu0" || fail "demo saxpy"
+	echo "DEMO: guest kernel $(uname -r), no GPU; /dev/vgpu0 -> vgpud -> vgpu-server at $SERVER"
+	check "demo: SAXPY through /dev/vgpu0, checked against the CPU" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
+	echo "DEMO: server now: $(vgpu-stat "$SERVER")"
 	kill $VGPUD; echo VMTEST-END; exit 0
 fi
 
