@@ -37,6 +37,7 @@
 
 enum ud_type {
 	UD_FETCH = 1, UD_COMMIT, UD_TICK, UD_STOP, UD_IGNORE, UD_CONNECT, UD_SEND, UD_RECV,
+	UD_RELOAD,
 };
 #define UD_TYPE_MASK	15ull
 
@@ -46,7 +47,7 @@ struct lchan {
 	struct lchan *dnext;	/* touched this round */
 	uint32_t id;
 	uint32_t dev;
-	const char *server;	/* the configuration's, for logs */
+	char server[VGPUD_SERVER_LEN];	/* at open, for logs (the config may be reloaded) */
 	struct chan *chan;
 	void *map;
 	size_t map_len;
@@ -61,6 +62,9 @@ struct loop {
 	struct io_uring ring;
 	int ctrl_fd;
 	int stop_fd;
+	int reload_fd;			/* -1: no reload */
+	void (*reload)(void *arg);
+	void *reload_arg;
 	const struct vgpud_config *cfg;
 	char host[64];
 	struct lchan *hash[LOOP_HASH];
@@ -282,7 +286,7 @@ int loop_chan_add(struct loop *l, uint32_t id, uint32_t dev, int pid, void *map,
 	lc->map = map;
 	lc->map_len = ri->map_size;
 	lc->own_map = own_map;
-	lc->server = d ? d->server : "(none)";
+	snprintf(lc->server, sizeof(lc->server), "%s", d ? d->server : "(none)");
 	lc->hnext = *hash_slot(l, id);
 	*hash_slot(l, id) = lc;
 	lc->next = l->all;
@@ -410,6 +414,46 @@ static void on_tick(struct loop *l)
 	}
 }
 
+static void arm_reload(struct loop *l)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&l->ring);
+
+	io_uring_prep_poll_add(sqe, l->reload_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, ud_make(NULL, UD_RELOAD));
+}
+
+/*
+ * The reload eventfd fired (SIGHUP): drain it and let the owner re-read
+ * the configuration.  Open channels keep their server connection; only
+ * channels opened afterwards see the new mapping.
+ */
+static void on_reload(struct loop *l, int res)
+{
+	uint64_t n;
+
+	if (res < 0) {
+		log_warn("reload poll: %s", strerror(-res));
+		return;
+	}
+	if (read(l->reload_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("reload eventfd: %s", strerror(errno));
+	if (l->reload)
+		l->reload(l->reload_arg);
+	if (!l->stop)
+		arm_reload(l);
+}
+
+void loop_set_reload(struct loop *l, int reload_fd, void (*fn)(void *arg), void *arg)
+{
+	l->reload_fd = reload_fd;
+	l->reload = fn;
+	l->reload_arg = arg;
+	if (reload_fd >= 0) {
+		arm_reload(l);
+		io_uring_submit(&l->ring);
+	}
+}
+
 static void dispatch(struct loop *l, uint64_t ud, int res)
 {
 	struct lchan *lc = (struct lchan *)(uintptr_t)(ud & ~UD_TYPE_MASK);
@@ -433,6 +477,9 @@ static void dispatch(struct loop *l, uint64_t ud, int res)
 	case UD_STOP:
 		log_info("stopping");
 		l->stop = true;
+		return;
+	case UD_RELOAD:
+		on_reload(l, res);
 		return;
 	case UD_IGNORE:
 		return;
@@ -597,6 +644,7 @@ int loop_init(struct loop **out, int ctrl_fd, int stop_fd, const struct vgpud_co
 	}
 	l->ctrl_fd = ctrl_fd;
 	l->stop_fd = stop_fd;
+	l->reload_fd = -1;
 	l->cfg = cfg;
 	if (gethostname(l->host, sizeof(l->host) - 1))
 		snprintf(l->host, sizeof(l->host), "unknown");

@@ -41,6 +41,12 @@ struct loop_stats {
  * readability stops the loop, or -1.  @cfg must outlive the loop.
  */
 int loop_init(struct loop **out, int ctrl_fd, int stop_fd, const struct vgpud_config *cfg);
+/*
+ * Call @fn(@arg) from the loop each time the eventfd @reload_fd becomes
+ * readable (vgpud: SIGHUP).  @fn may change the configuration passed to
+ * loop_init in place: channels opened afterwards use the new one.
+ */
+void loop_set_reload(struct loop *l, int reload_fd, void (*fn)(void *arg), void *arg);
 /* Close every channel (sockets, mappings), wait for what is in flight, free. */
 void loop_free(struct loop *l);
 

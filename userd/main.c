@@ -20,13 +20,14 @@
 #include "userd/loop.h"
 
 static int stop_fd = -1;
+static int reload_fd = -1;
 
 static void on_signal(int sig)
 {
 	uint64_t one = 1;
 	int saved = errno;
 
-	if (write(stop_fd, &one, sizeof(one)) < 0) {
+	if (write(sig == SIGHUP ? reload_fd : stop_fd, &one, sizeof(one)) < 0) {
 		/* nothing to do: the eventfd is already readable */
 	}
 	errno = saved;
@@ -47,8 +48,12 @@ static void configure_devices(int ctrl_fd, const struct vgpud_config *cfg, uint3
 		const struct vgpud_dev *d = &cfg->dev[i];
 		int ret;
 
-		if (!d->present)
+		if (!d->present) {
+			/* not (or no longer) configured: clear what sysfs shows */
+			if (i < nr)
+				ctrl_dev_config(ctrl_fd, i, "");
 			continue;
+		}
 		if (i >= nr) {
 			log_warn("[vgpu%u] is configured but the module has only %u devices", i, nr);
 			continue;
@@ -64,15 +69,53 @@ static void configure_devices(int ctrl_fd, const struct vgpud_config *cfg, uint3
 			log_info("vgpu%u: not configured; its channels fail with ENOTCONN", i);
 }
 
+struct reload_ctx {
+	const char *path;
+	struct vgpud_config *cfg;
+	int ctrl_fd;
+	uint32_t nr_devices;
+	bool verbose;
+};
+
+/*
+ * SIGHUP: re-read the configuration.  A bad file changes nothing (the
+ * error is logged); a good one replaces the device map and the kernel's
+ * view of it (sysfs), without touching open channels.
+ */
+static void reload_config(void *arg)
+{
+	struct reload_ctx *rc = arg;
+	struct vgpud_config *fresh = malloc(sizeof(*fresh));
+	char err[320];
+
+	if (!fresh) {
+		log_err("reload: out of memory");
+		return;
+	}
+	if (vgpud_config_load(rc->path, fresh, err, sizeof(err))) {
+		log_err("reload: %s; keeping the running configuration", err);
+		free(fresh);
+		return;
+	}
+	*rc->cfg = *fresh;
+	free(fresh);
+	vgpu_log_set_level(rc->verbose ? VGPU_LOG_DEBUG : rc->cfg->log_level);
+	log_info("reload: %s: %u device(s); open channels keep their server", rc->path,
+		 rc->cfg->ndevs);
+	configure_devices(rc->ctrl_fd, rc->cfg, rc->nr_devices);
+}
+
 static int setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (stop_fd < 0)
+	reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (stop_fd < 0 || reload_fd < 0)
 		return -errno;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -145,6 +188,9 @@ int main(int argc, char **argv)
 		close(ctrl_fd);
 		return 1;
 	}
+	struct reload_ctx rctx = { path, &cfg, ctrl_fd, nr_devices, verbose };
+
+	loop_set_reload(l, reload_fd, reload_config, &rctx);
 	rc = loop_run(l);
 	ret = ctrl_detach(ctrl_fd);	/* parked FETCHes complete with -ESHUTDOWN */
 	if (ret && ret != -ENOTCONN)	/* -ENOTCONN: the kernel detached us already */

@@ -412,6 +412,75 @@ static void test_loop_stop(void **state)
 	loop_free(l);
 }
 
+struct reload_probe {
+	struct vgpud_config *cfg;
+	uint16_t port;
+	int calls;
+};
+
+/* what vgpud's SIGHUP handler does: replace device 1's server in place */
+static void reload_cb(void *arg)
+{
+	struct reload_probe *p = arg;
+
+	p->calls++;
+	vgpud_config_init(p->cfg);
+	cfg_local(p->cfg, 1, p->port);
+}
+
+/*
+ * SIGHUP: the reload eventfd calls back from the loop, every time; a
+ * channel opened before keeps its server, a channel opened after uses the
+ * new configuration.
+ */
+static void test_loop_reload(void **state)
+{
+	struct vgpud_config cfg;
+	struct reload_probe probe = { .cfg = &cfg };
+	struct tlisten ls;
+	struct tring t0, t1;
+	struct loop *l;
+	struct vgpu_cqe q;
+	uint64_t one = 1;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	tlisten_start(&ls, 0);
+	vgpud_config_init(&cfg);
+	cfg_local(&cfg, 0, ls.port);		/* vgpu0 served, vgpu1 not */
+	probe.port = ls.port;
+	assert_int_equal(loop_init(&l, -1, -1, &cfg), 0);
+	loop_set_reload(l, efd, reload_cb, &probe);
+	tring_init(&t0, 8, 16, 4096, 0);
+	tring_init(&t1, 8, 16, 4096, 0);
+	assert_int_equal(loop_chan_add(l, 5, 0, 1, t0.map, &t0.ri, 0, false), 0);
+	call(l, &t0, 5, 1, VGPU_OP_DEVICE_COUNT, NULL, 4, &q);
+	assert_int_equal(q.res, 0);
+
+	/* the new configuration serves vgpu1 and no longer vgpu0 */
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	RUN_UNTIL(l, probe.calls == 1);
+	assert_false(cfg.dev[0].present);
+	call(l, &t0, 5, 2, VGPU_OP_DEVICE_COUNT, NULL, 4, &q);
+	assert_int_equal(q.res, 0);		/* open channel: undisturbed */
+	assert_int_equal(loop_chan_add(l, 6, 1, 2, t1.map, &t1.ri, 0, false), 0);
+	call(l, &t1, 6, 1, VGPU_OP_DEVICE_COUNT, NULL, 4, &q);
+	assert_int_equal(q.res, 0);		/* new channel on vgpu1: served */
+
+	/* the eventfd is re-armed: a second SIGHUP reloads again */
+	assert_int_equal(write(efd, &one, sizeof(one)), sizeof(one));
+	RUN_UNTIL(l, probe.calls == 2);
+	loop_handle_event(l, VGPU_EVT(VGPU_EVT_CLOSE, 5));
+	loop_handle_event(l, VGPU_EVT(VGPU_EVT_CLOSE, 6));
+	for (int i = 0; i < 5; i++)
+		loop_run_once(l, 5);
+	loop_free(l);
+	tlisten_stop(&ls);
+	assert_int_equal(ls.nsessions, 2);
+	tring_fini(&t0);
+	tring_fini(&t1);
+	close(efd);
+}
+
 /* The uring_cmd SQE: plain 64 bytes, cmd_op at 8, struct vgpu_uring_cmd at 48. */
 static void test_ctrl_prep_cmd(void **state)
 {
@@ -480,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_loop_cq_full_tick),
 		cmocka_unit_test(test_loop_close_in_flight),
 		cmocka_unit_test(test_loop_stop),
+		cmocka_unit_test(test_loop_reload),
 		cmocka_unit_test(test_ctrl_prep_cmd),
 		cmocka_unit_test(test_loop_fetch_unsupported),
 	};

@@ -90,7 +90,23 @@ wait_for 15 freed && pass "killed app's memory freed on server" || fail "killed 
 [ "$(cat /sys/class/misc/vgpu0/doorbells)" -gt 0 ] && [ "$(cat /sys/class/misc/vgpu0/commits)" -gt 0 ] \
 	&& pass "sysfs counters" || fail "sysfs counters"
 
-# 5. the daemon dies: applications get errors, not hangs
+# 5. SIGHUP reloads the configuration without a restart: vgpu1 moves to a
+#    server that does not exist, vgpu0 carries on; then back
+sed "/^\[vgpu1\]/,\$ s/^server = .*/server = 10.0.2.2:1/" /etc/vgpu/vgpud.conf > /tmp/moved.conf
+cp /etc/vgpu/vgpud.conf /tmp/orig.conf
+cp /tmp/moved.conf /etc/vgpu/vgpud.conf
+kill -HUP $VGPUD
+moved() { grep -q "10.0.2.2:1$" /sys/class/misc/vgpu1/server; }
+wait_for 10 moved && pass "reload: sysfs shows vgpu1's new server" || fail "reload: vgpu1 server ($(cat /sys/class/misc/vgpu1/server))"
+VGPU_DEVICE=/dev/vgpu1 saxpy_drv > /dev/null 2>&1 && fail "reload: vgpu1 now fails" || pass "reload: vgpu1 now fails"
+check "reload: vgpu0 unaffected" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
+cp /tmp/orig.conf /etc/vgpu/vgpud.conf
+kill -HUP $VGPUD
+back() { ! moved; }
+wait_for 10 back && check "reload back: vgpu1 works again" env VGPU_DEVICE=/dev/vgpu1 saxpy_drv \
+	|| fail "reload back"
+
+# 6. the daemon dies: applications get errors, not hangs
 VGPU_DEVICE=/dev/vgpu0 spin_alloc 1 > /tmp/spin2.out 2>&1 & S=$!
 wait_for 30 grep -q ALLOCATED /tmp/spin2.out
 kill -9 $VGPUD
@@ -100,7 +116,7 @@ else pass "app errors out when vgpud dies"; fi
 tail -n 2 /tmp/spin2.out | sed 's/^/    /'
 VGPU_DEVICE=/dev/vgpu0 saxpy_drv > /dev/null 2>&1 && fail "no daemon: calls fail" || pass "no daemon: calls fail"
 
-# 6. a new daemon takes over; new applications work
+# 7. a new daemon takes over; new applications work
 vgpud -f -c /etc/vgpu/vgpud.conf 2>> /tmp/vgpud.log & VGPUD=$!
 wait_for 10 grep -q live /sys/class/misc/vgpu0/state
 check "saxpy after daemon restart" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
