@@ -10,9 +10,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$(realpath -m "${1:-$ROOT/.carry/gpu}")
-KVER=${KVER:-$(ls /lib/modules | sort -V | tail -n 1)}
 cd "$ROOT"
 make -s all progs modules kernels
+KVER=${KVER:-$(modinfo -F vermagic vgpu.ko | cut -d' ' -f1)}
 rm -rf "$C" && mkdir -p "$C/build/bin" "$C/build/lib" "$C/build/tests/progs" "$C/kernels"
 cp build/bin/vgpu-server build/bin/vgpu-stat "$C/build/bin/"
 cp -L build/lib/libcuda.so.1 "$C/build/lib/"

@@ -10,7 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/vm/lib.sh"
 
-KVER=${KVER:-$(ls /lib/modules | sort -V | tail -n 1)}
+# the guest boots the kernel vgpu.ko was built for (make modules, KDIR)
+KVER=${KVER:-$(modinfo -F vermagic "$ROOT/vgpu.ko" 2>/dev/null | cut -d' ' -f1)}
 
 # pack MODE SERVER OUT [KERNELS_DIR]: B must point at the build dir
 pack() {
