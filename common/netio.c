@@ -109,6 +109,41 @@ int vgpu_frame_recv(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
 	return ret;
 }
 
+int vgpu_frame_recv_rx(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
+		       struct vgpu_rxbuf *rx, const void **body, const char **why)
+{
+	uint8_t hdr[VGPU_PROTO_HDR_SIZE];
+	int ret;
+
+	*body = NULL;
+	ret = vgpu_read_all(fd, hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	ret = vgpu_hdr_decode(hdr, max_body, h, why);
+	if (ret || !h->len)
+		return ret;
+	if (h->len > rx->cap) {
+		/* nothing to keep: free first so the peak is one buffer */
+		free(rx->buf);
+		rx->cap = 0;
+		rx->buf = malloc(h->len);
+		if (!rx->buf)
+			return -ENOMEM;
+		rx->cap = h->len;
+	}
+	ret = vgpu_read_all(fd, rx->buf, h->len);
+	if (!ret)
+		*body = rx->buf;
+	return ret;
+}
+
+void vgpu_rxbuf_free(struct vgpu_rxbuf *rx)
+{
+	free(rx->buf);
+	rx->buf = NULL;
+	rx->cap = 0;
+}
+
 int vgpu_client_hello(int fd, const struct vgpu_hello_req *req,
 		      struct vgpu_hello_resp *resp, const char **why)
 {

@@ -118,6 +118,8 @@ struct vgpu_wbuf {
 void vgpu_wbuf_init(struct vgpu_wbuf *w);			/* growable */
 void vgpu_wbuf_init_fixed(struct vgpu_wbuf *w, void *buf, size_t cap);
 void vgpu_wbuf_free(struct vgpu_wbuf *w);
+/* Empty a growable writer for reuse, keeping its buffer (no new page faults). */
+void vgpu_wbuf_reset(struct vgpu_wbuf *w);
 void vgpu_put_u8(struct vgpu_wbuf *w, uint8_t v);
 void vgpu_put_u16(struct vgpu_wbuf *w, uint16_t v);
 void vgpu_put_u32(struct vgpu_wbuf *w, uint32_t v);
@@ -168,6 +170,19 @@ int vgpu_frame_send(int fd, const struct vgpu_frame_hdr *h, const void *body);
  */
 int vgpu_frame_recv(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
 		    void **body, const char **why);
+/*
+ * The same into a receive buffer kept across frames: a session moving
+ * 16 MiB chunks would otherwise fault in fresh pages for every frame.
+ * *body points into rx (valid until the next call); free with
+ * vgpu_rxbuf_free().
+ */
+struct vgpu_rxbuf {
+	void *buf;
+	size_t cap;
+};
+int vgpu_frame_recv_rx(int fd, uint32_t max_body, struct vgpu_frame_hdr *h,
+		       struct vgpu_rxbuf *rx, const void **body, const char **why);
+void vgpu_rxbuf_free(struct vgpu_rxbuf *rx);
 
 /* ---- HELLO ------------------------------------------------------------- */
 struct vgpu_hello_req {

@@ -125,6 +125,12 @@ void vgpu_wbuf_free(struct vgpu_wbuf *w)
 	w->len = w->cap = 0;
 }
 
+void vgpu_wbuf_reset(struct vgpu_wbuf *w)
+{
+	w->len = 0;
+	w->err = false;
+}
+
 /* Make room for n more bytes; returns where they go or NULL (err set). */
 static uint8_t *wbuf_room(struct vgpu_wbuf *w, size_t n)
 {

@@ -277,7 +277,7 @@ static int handle_frame(struct session *s, const struct vgpu_frame_hdr *h, const
 {
 	const char *name = vgpu_op_name(h->op);
 	struct vgpu_rbuf r;
-	struct vgpu_wbuf w;
+	struct vgpu_wbuf *w = &s->out;
 	int rc, ret;
 
 	if (h->flags & VGPU_FRAME_F_RESP || h->status) {
@@ -309,19 +309,17 @@ static int handle_frame(struct session *s, const struct vgpu_frame_hdr *h, const
 		log_warn("session %u: unknown op %u", s->id, h->op);
 		return -EPROTO;
 	}
-	vgpu_wbuf_init(&w);
-	rc = op_table[h->op](s, &r, &w);
+	vgpu_wbuf_reset(w);
+	rc = op_table[h->op](s, &r, w);
 	if (rc < 0) {
 		log_warn("session %u: malformed %s body (%u bytes)", s->id, name, h->len);
-		vgpu_wbuf_free(&w);
 		return rc;
 	}
-	if (rc == CUDA_SUCCESS && w.err)
+	if (rc == CUDA_SUCCESS && w->err)
 		rc = CUDA_ERROR_OUT_OF_MEMORY;
 	log_debug("session %u: %s id %llu -> %d", s->id, name, (unsigned long long)h->id, rc);
 	stats_publish(s);
-	ret = send_reply(s, h, (uint32_t)rc, &w);
-	vgpu_wbuf_free(&w);
+	ret = send_reply(s, h, (uint32_t)rc, w);
 	if (ret)
 		log_warn("session %u: sending %s reply: %s", s->id, name, strerror(-ret));
 	return ret;
@@ -351,9 +349,9 @@ int vgpu_session_serve(int fd, const struct vgpu_server_config *cfg, uint32_t se
 	for (;;) {
 		struct vgpu_frame_hdr h;
 		const char *why = NULL;
-		void *body = NULL;
+		const void *body = NULL;
 
-		ret = vgpu_frame_recv(fd, VGPU_PROTO_MAX_BODY, &h, &body, &why);
+		ret = vgpu_frame_recv_rx(fd, VGPU_PROTO_MAX_BODY, &h, &s.rx, &body, &why);
 		if (ret == -ECONNRESET) {
 			log_info("session %u: connection closed", s.id);
 			ret = 0;
@@ -364,7 +362,6 @@ int vgpu_session_serve(int fd, const struct vgpu_server_config *cfg, uint32_t se
 			break;
 		}
 		ret = handle_frame(&s, &h, body);
-		free(body);
 		if (ret) {
 			if (ret > 0)
 				ret = 0;
@@ -372,5 +369,7 @@ int vgpu_session_serve(int fd, const struct vgpu_server_config *cfg, uint32_t se
 		}
 	}
 	session_cleanup(&s);
+	vgpu_rxbuf_free(&s.rx);
+	vgpu_wbuf_free(&s.out);
 	return ret;
 }

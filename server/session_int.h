@@ -35,6 +35,9 @@ struct session {
 	bool hello_done;
 	uint32_t dev_base;		/* backend ordinal of client device 0 */
 	uint32_t dev_count;		/* devices the client sees */
+	/* kept across frames so large copies do not fault in fresh pages */
+	struct vgpu_rxbuf rx;
+	struct vgpu_wbuf out;
 };
 
 typedef int (*vgpu_op_fn)(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
