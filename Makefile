@@ -31,6 +31,7 @@ all:
 include common/build.mk
 include server/build.mk
 include lib/build.mk
+include nvml/build.mk
 include userd/build.mk
 include tests/build.mk
 -include bench/build.mk
