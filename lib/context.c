@@ -4,16 +4,27 @@
  * CTX_DESTROY), made current per thread here.
  *
  * Each thread has its own context stack; the top is the current context.
- * A device's primary context is reference counted (Retain/Release) under
- * the device lock and is destroyed on the server when the count drops to
- * zero.  Destroying a context frees, here, the modules, functions, streams
- * and events that lived in it; the server frees its side itself.
+ * A device's primary context is reference counted (Retain/Release) and is
+ * destroyed on the server when the count drops to zero or on a reset; its
+ * handle, as in the real driver, stays the same for the life of the
+ * process (the CUDA runtime keeps it across cudaDeviceReset): it is only
+ * marked inactive, and the next retain makes it live again.  Destroying a
+ * context frees, here, the modules, functions, streams and events that
+ * lived in it; the server frees its side itself.
+ *
+ * primary_lock (recursive) serialises the primary contexts' transitions,
+ * and is held while context-local storage destructors run: they may call
+ * back into retain and release on the same thread.
  */
 #include "lib/driver.h"
+#include "lib/export.h"
 
 #include <stdlib.h>
 
 #define CTX_STACK_MAX	64
+
+static uint64_t ctx_ids;	/* last context id handed out */
+static pthread_mutex_t primary_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static __thread struct {
 	struct CUctx_st *stack[CTX_STACK_MAX];
@@ -33,7 +44,7 @@ CUresult vgpu_ctx_current(struct CUctx_st **ctx)
 	if (!tls.depth || !vgpu_obj_valid(tls.stack[tls.depth - 1], VGPU_OBJ_CTX))
 		return CUDA_ERROR_INVALID_CONTEXT;
 	*ctx = tls.stack[tls.depth - 1];
-	return CUDA_SUCCESS;
+	return (*ctx)->active ? CUDA_SUCCESS : CUDA_ERROR_CONTEXT_IS_DESTROYED;
 }
 
 /* A context argument, or the current one when it is NULL. */
@@ -48,21 +59,37 @@ static CUresult ctx_arg(CUcontext c, struct CUctx_st **ctx)
 	if (!vgpu_obj_valid(c, VGPU_OBJ_CTX))
 		return CUDA_ERROR_INVALID_CONTEXT;
 	*ctx = c;
-	return CUDA_SUCCESS;
+	return c->active ? CUDA_SUCCESS : CUDA_ERROR_CONTEXT_IS_DESTROYED;
+}
+
+/* CTX_CREATE: the server's handle of a new context. */
+static CUresult server_create(CUdevice dev, unsigned int flags, uint64_t *h)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[8];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u32(&w, (uint32_t)dev);
+	vgpu_put_u32(&w, flags);
+	return vgpu_rpc_u64(VGPU_OP_CTX_CREATE, &w, h);
+}
+
+static CUresult server_destroy(uint64_t h)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[8];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, h);
+	return vgpu_rpc_void(VGPU_OP_CTX_DESTROY, &w);
 }
 
 static CUresult ctx_new(CUdevice dev, unsigned int flags, bool primary, struct CUctx_st **out)
 {
 	struct CUctx_st *c;
-	struct vgpu_wbuf w;
-	uint8_t req[8];
 	uint64_t h;
-	CUresult rc;
+	CUresult rc = server_create(dev, flags, &h);
 
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
-	vgpu_put_u32(&w, flags);
-	rc = vgpu_rpc_u64(VGPU_OP_CTX_CREATE, &w, &h);
 	if (rc)
 		return rc;
 	c = calloc(1, sizeof(*c));
@@ -72,38 +99,65 @@ static CUresult ctx_new(CUdevice dev, unsigned int flags, bool primary, struct C
 		c->dev = dev;
 		c->flags = flags;
 		c->primary = primary;
+		c->active = true;
+		c->id = __atomic_add_fetch(&ctx_ids, 1, __ATOMIC_RELAXED);
 	}
 	if (!c || vgpu_obj_register(&c->o) < 0) {
 		free(c);
-		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-		vgpu_put_u64(&w, h);
-		vgpu_rpc_void(VGPU_OP_CTX_DESTROY, &w);
+		server_destroy(h);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	*out = c;
 	return CUDA_SUCCESS;
 }
 
-/* Destroy on the server and free here, with everything that lived in it. */
-static CUresult ctx_free(struct CUctx_st *c)
+/*
+ * The end of a context's contents: context-local storage destructors first,
+ * while the context still works; then the server side, and here everything
+ * that lived in it.  The caller unregisters (or deactivates) it.
+ */
+static CUresult ctx_teardown(struct CUctx_st *c, bool primary)
 {
-	struct vgpu_wbuf w;
-	uint8_t req[8];
 	CUresult rc;
 	int j = 0;
 
-	vgpu_obj_unregister(&c->o);
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	rc = vgpu_rpc_void(VGPU_OP_CTX_DESTROY, &w);
+	vgpu_cls_release(c);
+	if (primary)
+		c->active = false;
+	else
+		vgpu_obj_unregister(&c->o);
+	rc = server_destroy(c->h);
 	vgpu_obj_sweep(c, vgpu_obj_free);
-	/* drop it from this thread's stack; other threads find it invalid */
+	vgpu_range_drop_ctx(&vgpu_dev_ranges, c);
+	/* drop it from this thread's stack; other threads find it invalid (or inactive) */
 	for (int i = 0; i < tls.depth; i++)
 		if (tls.stack[i] != c)
 			tls.stack[j++] = tls.stack[i];
 	tls.depth = j;
+	return rc;
+}
+
+static CUresult ctx_free(struct CUctx_st *c)
+{
+	CUresult rc = ctx_teardown(c, false);
+
 	vgpu_obj_free(&c->o);
 	return rc;
+}
+
+/* A primary context made live again: a new server context behind the same handle. */
+static CUresult ctx_reactivate(struct CUctx_st *c, unsigned int flags)
+{
+	CUresult rc = server_create(c->dev, flags, &c->h);
+
+	if (rc)
+		return rc;
+	c->flags = flags;
+	c->id = __atomic_add_fetch(&ctx_ids, 1, __ATOMIC_RELAXED);	/* a new context */
+	c->limit_set = 0;
+	c->cache_config = CU_FUNC_CACHE_PREFER_NONE;
+	c->active = true;
+	return CUDA_SUCCESS;
 }
 
 static CUresult push(struct CUctx_st *c)
@@ -266,14 +320,16 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 		return rc;
 	if (!pctx)
 		return CUDA_ERROR_INVALID_VALUE;
-	vgpu_device_lock();
+	pthread_mutex_lock(&primary_lock);
 	if (!d->primary)
 		rc = ctx_new(dev, d->primary_flags, true, &d->primary);
+	else if (!d->primary->active)
+		rc = ctx_reactivate(d->primary, d->primary_flags);
 	if (!rc) {
 		d->primary_refs++;
 		*pctx = d->primary;
 	}
-	vgpu_device_unlock();
+	pthread_mutex_unlock(&primary_lock);
 	return rc;
 }
 
@@ -284,14 +340,12 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 
 	if (!d)
 		return rc;
-	vgpu_device_lock();
-	if (!d->primary_refs) {
+	pthread_mutex_lock(&primary_lock);
+	if (!d->primary_refs)
 		rc = CUDA_ERROR_INVALID_CONTEXT;
-	} else if (!--d->primary_refs) {
-		rc = ctx_free(d->primary);
-		d->primary = NULL;
-	}
-	vgpu_device_unlock();
+	else if (!--d->primary_refs)
+		rc = ctx_teardown(d->primary, true);
+	pthread_mutex_unlock(&primary_lock);
 	return rc;
 }
 
@@ -304,10 +358,10 @@ CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *acti
 		return rc;
 	if (!flags || !active)
 		return CUDA_ERROR_INVALID_VALUE;
-	vgpu_device_lock();
+	pthread_mutex_lock(&primary_lock);
 	*flags = d->primary_flags;
-	*active = d->primary != NULL;
-	vgpu_device_unlock();
+	*active = d->primary && d->primary->active;
+	pthread_mutex_unlock(&primary_lock);
 	return CUDA_SUCCESS;
 }
 
@@ -318,9 +372,9 @@ CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice dev, unsigned int flags)
 
 	if (!d)
 		return rc;
-	vgpu_device_lock();
+	pthread_mutex_lock(&primary_lock);
 	d->primary_flags = flags;	/* takes effect at the next creation */
-	vgpu_device_unlock();
+	pthread_mutex_unlock(&primary_lock);
 	return CUDA_SUCCESS;
 }
 
@@ -331,12 +385,10 @@ CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 
 	if (!d)
 		return rc;
-	vgpu_device_lock();
-	if (d->primary) {
-		rc = ctx_free(d->primary);
-		d->primary = NULL;
-		d->primary_refs = 0;
-	}
-	vgpu_device_unlock();
+	pthread_mutex_lock(&primary_lock);
+	if (d->primary && d->primary->active)
+		rc = ctx_teardown(d->primary, true);
+	d->primary_refs = 0;
+	pthread_mutex_unlock(&primary_lock);
 	return rc;
 }

@@ -32,3 +32,10 @@ void vgpu_dbg(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "libcuda(vgpu)[%d]: %s\n", (int)getpid(), line);
 }
+
+/* Every generated stub (entries_gen.c) ends here: say which one, once per call. */
+int vgpu_unimplemented(const char *name)
+{
+	vgpu_dbg("%s: not implemented (CUDA_ERROR_NOT_SUPPORTED)", name);
+	return 801;	/* CUDA_ERROR_NOT_SUPPORTED; debug.c does not include cuda.h */
+}

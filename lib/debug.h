@@ -11,5 +11,7 @@
 
 bool vgpu_debug_enabled(void);
 void vgpu_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What every generated stub returns (CUDA_ERROR_NOT_SUPPORTED), logged under VGPU_DEBUG. */
+int vgpu_unimplemented(const char *name);
 
 #endif

@@ -28,6 +28,8 @@ enum vgpu_obj_type {
 	VGPU_OBJ_FUNC,
 	VGPU_OBJ_STREAM,
 	VGPU_OBJ_EVENT,
+	VGPU_OBJ_LIBRARY,
+	VGPU_OBJ_KERNEL,
 };
 
 struct vgpu_obj {
@@ -41,6 +43,14 @@ struct CUctx_st {
 	CUdevice dev;
 	unsigned int flags;
 	bool primary;
+	/* false for a primary context between its last release (or reset) and the next retain */
+	bool active;
+	struct vgpu_cls_entry *cls;	/* context-local storage (ctx_local.c), its lock */
+	uint64_t id;			/* cuCtxGetId: unique in the process */
+	/* cuCtxSetLimit values (ctx_query.c); bit i of limit_set: limit i was set */
+	uint32_t limit_set;
+	size_t limit[CU_LIMIT_MAX];
+	CUfunc_cache cache_config;
 };
 
 struct vgpu_param {
@@ -65,6 +75,33 @@ struct CUmod_st {
 	struct CUctx_st *ctx;
 	pthread_mutex_t lock;
 	struct CUfunc_st *funcs;	/* functions looked up so far */
+	struct CUlib_st *lib;		/* the library it was loaded for, or NULL */
+};
+
+/*
+ * A library (cuLibrary*) belongs to no context, like the real driver's: it
+ * keeps a copy of its image and is loaded as a module into the context
+ * that needs it (at cuLibraryLoadData when one is current, else at first
+ * use), again after that context was destroyed (a primary context reset).
+ * A kernel (CUkernel) is a library's function by name; used as a CUfunction
+ * it stands for that function in the current context (library.c).
+ */
+struct CUlib_st {
+	struct vgpu_obj o;		/* no owner: outlives contexts */
+	pthread_mutex_t lock;		/* mod, mod_ctx, mod_ctx_id, kernels */
+	void *image;			/* the located image bytes, copied */
+	size_t size;
+	struct CUmod_st *mod;		/* loaded into mod_ctx while its id is mod_ctx_id */
+	struct CUctx_st *mod_ctx;
+	uint64_t mod_ctx_id;
+	struct CUkern_st *kernels;	/* looked up so far */
+};
+
+struct CUkern_st {
+	struct vgpu_obj o;		/* owner: the library */
+	struct CUlib_st *lib;
+	struct CUkern_st *next;		/* in lib->kernels */
+	char *name;
 };
 
 struct CUstream_st {
@@ -114,7 +151,7 @@ struct vgpu_device {
 	uint64_t total_mem;
 	uint32_t driver_version;
 	int32_t attr[CU_DEVICE_ATTRIBUTE_MAX];
-	/* primary context, under the device lock */
+	/* primary context (context.c's primary_lock); the handle, once made, lives on */
 	struct CUctx_st *primary;
 	int primary_refs;
 	unsigned int primary_flags;
@@ -152,6 +189,47 @@ CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h);
 CUresult vgpu_ctx_current(struct CUctx_st **ctx);
 /* Server handle of a stream argument (NULL, legacy and per-thread: 0). */
 CUresult vgpu_stream_handle(CUstream s, uint64_t *h);
+
+/* ---- known address ranges (ranges.c) ---------------------------------- */
+struct vgpu_range {
+	uint64_t base, size;
+	struct CUctx_st *ctx;	/* the context it belongs to (device memory), or NULL */
+	unsigned int flags;	/* host memory: the CU_MEMHOST* flags; device: 0 */
+	bool registered;	/* host memory: cuMemHostRegister'ed, not allocated here */
+	uint64_t id;		/* process-wide unique id (CU_POINTER_ATTRIBUTE_BUFFER_ID) */
+};
+
+struct vgpu_ranges {
+	pthread_mutex_t lock;
+	struct vgpu_range *r;	/* sorted by base, disjoint */
+	size_t n, cap;
+};
+
+extern struct vgpu_ranges vgpu_dev_ranges;	/* cuMemAlloc'ed device memory */
+extern struct vgpu_ranges vgpu_host_ranges;	/* pinned (page-locked) host memory */
+extern uint64_t vgpu_buffer_ids;		/* last id handed out (atomic) */
+
+int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r);	/* 0 or -1 (ENOMEM) */
+/* Remove the range starting exactly at base; false if there is none. */
+bool vgpu_range_del(struct vgpu_ranges *t, uint64_t base, struct vgpu_range *out);
+/* The range containing addr; false if none does. */
+bool vgpu_range_find(struct vgpu_ranges *t, uint64_t addr, struct vgpu_range *out);
+/* Forget every range of a destroyed context. */
+void vgpu_range_drop_ctx(struct vgpu_ranges *t, const void *ctx);
+
+/* ---- modules (module.c) ----------------------------------------------- */
+/* Load an image (any kind image.c knows) into context c. */
+CUresult vgpu_module_load(struct CUctx_st *c, const void *image, struct CUmod_st **module);
+/* A file's contents, NUL-terminated, malloc'ed into *image (FILE_NOT_FOUND, OUT_OF_MEMORY). */
+CUresult vgpu_image_read(const char *fname, char **image);
+/* A live module's function by name (the same handle for the same name). */
+CUresult vgpu_module_get_function(struct CUmod_st *m, const char *name, struct CUfunc_st **f);
+/*
+ * A CUfunction argument: a function, or a kernel resolved to its function
+ * in the current context (loading its library there if needed); the error
+ * cuInit left, or INVALID_HANDLE (library.c).
+ */
+CUresult vgpu_func_arg(CUfunction f, struct CUfunc_st **out);
 
 /* ---- images (image.c) -------------------------------------------------- */
 /*

@@ -19,8 +19,6 @@ import re
 import subprocess
 import sys
 
-NOT_SUPPORTED = 801
-
 
 def defined_symbols(path, dynamic):
     """Names of defined global symbols (functions and data) of an object or library."""
@@ -95,7 +93,8 @@ def gen_entries(args):
            " * cudaTypedefs.h: do not edit. */",
            '#include <stddef.h>',
            '#include "lib/entries.h"', "",
-           f"#define STUB(name) int name(void); int name(void) {{ return {NOT_SUPPORTED}; }}",
+           "int vgpu_unimplemented(const char *name);	/* debug.c: logs, returns NOT_SUPPORTED */",
+           "#define STUB(name) int name(void); int name(void) { return vgpu_unimplemented(#name); }",
            f"/* {len(missing)} of {len(stub)} entry points are not implemented:"
            " CUDA_ERROR_NOT_SUPPORTED */"]
     out += [f"STUB({s})" for s in missing]

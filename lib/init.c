@@ -249,3 +249,119 @@ CUresult cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
 	*uuid = d->uuid;
 	return CUDA_SUCCESS;
 }
+
+/* ---- derived device queries -------------------------------------------- */
+
+CUresult cuDeviceGetPCIBusId(char *bus_id, int len, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!bus_id || len <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	snprintf(bus_id, (size_t)len, "%08x:%02x:%02x.0",
+		 (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID],
+		 (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_BUS_ID],
+		 (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID]);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetByPCIBusId(CUdevice *dev, const char *bus_id)
+{
+	unsigned int dom = 0, bus, slot;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!dev || !bus_id)
+		return CUDA_ERROR_INVALID_VALUE;
+	/* "domain:bus:device.function" or "bus:device.function", hex */
+	if (sscanf(bus_id, "%x:%x:%x", &dom, &bus, &slot) != 3) {
+		dom = 0;
+		if (sscanf(bus_id, "%x:%x", &bus, &slot) != 2)
+			return CUDA_ERROR_INVALID_VALUE;
+	}
+	for (int i = 0; i < drv.ndev; i++) {
+		struct vgpu_device *d = vgpu_device(i, &rc);
+
+		if (!d)
+			return rc;
+		if ((unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID] == dom &&
+		    (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_BUS_ID] == bus &&
+		    (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID] == slot) {
+			*dev = i;
+			return CUDA_SUCCESS;
+		}
+	}
+	return CUDA_ERROR_INVALID_DEVICE;
+}
+
+CUresult cuDeviceComputeCapability(int *major, int *minor, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+
+	if (!d)
+		return rc;
+	if (!major || !minor)
+		return CUDA_ERROR_INVALID_VALUE;
+	*major = d->attr[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR];
+	*minor = d->attr[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR];
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetProperties(CUdevprop *p, CUdevice dev)
+{
+	CUresult rc;
+	struct vgpu_device *d = vgpu_device(dev, &rc);
+	const int32_t *a;
+
+	if (!d)
+		return rc;
+	if (!p)
+		return CUDA_ERROR_INVALID_VALUE;
+	a = d->attr;
+	p->maxThreadsPerBlock = a[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK];
+	p->maxThreadsDim[0] = a[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X];
+	p->maxThreadsDim[1] = a[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y];
+	p->maxThreadsDim[2] = a[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z];
+	p->maxGridSize[0] = a[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X];
+	p->maxGridSize[1] = a[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y];
+	p->maxGridSize[2] = a[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z];
+	p->sharedMemPerBlock = a[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK];
+	p->totalConstantMemory = a[CU_DEVICE_ATTRIBUTE_TOTAL_CONSTANT_MEMORY];
+	p->SIMDWidth = a[CU_DEVICE_ATTRIBUTE_WARP_SIZE];
+	p->memPitch = a[CU_DEVICE_ATTRIBUTE_MAX_PITCH];
+	p->regsPerBlock = a[CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK];
+	p->clockRate = a[CU_DEVICE_ATTRIBUTE_CLOCK_RATE];
+	p->textureAlign = a[CU_DEVICE_ATTRIBUTE_TEXTURE_ALIGNMENT];
+	return CUDA_SUCCESS;
+}
+
+/* Devices of one session cannot reach each other's memory directly (yet). */
+CUresult cuDeviceCanAccessPeer(int *can, CUdevice dev, CUdevice peer)
+{
+	CUresult rc;
+
+	if (!vgpu_device(dev, &rc) || !vgpu_device(peer, &rc))
+		return rc;
+	if (!can)
+		return CUDA_ERROR_INVALID_VALUE;
+	*can = 0;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetP2PAttribute(int *value, CUdevice_P2PAttribute attrib, CUdevice src,
+				 CUdevice dst)
+{
+	CUresult rc;
+
+	if (!vgpu_device(src, &rc) || !vgpu_device(dst, &rc))
+		return rc;
+	if (!value || src == dst)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*value = 0;
+	return CUDA_SUCCESS;
+}

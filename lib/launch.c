@@ -52,7 +52,7 @@ static CUresult pack_params(const struct CUfunc_st *f, void **kernel_params, voi
 	return CUDA_SUCCESS;
 }
 
-CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsigned int gz,
 			unsigned int bx, unsigned int by, unsigned int bz,
 			unsigned int shared_bytes, CUstream stream,
 			void **kernel_params, void **extra)
@@ -62,7 +62,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
 	struct iovec iov[2];
 	uint8_t *params;
 	uint64_t sh;
-	CUresult rc = vgpu_obj_arg(f, VGPU_OBJ_FUNC);
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
 
 	if (rc)
 		return rc;
@@ -97,4 +98,59 @@ out:
 	if (params != small)
 		free(params);
 	return rc;
+}
+
+/*
+ * Launch attributes that change nothing observable when every launch of a
+ * stream runs in order are accepted; those that change how the kernel runs
+ * (clusters, cooperative grids, programmatic dependencies) are not
+ * forwarded yet and refuse the launch with CUDA_ERROR_NOT_SUPPORTED.
+ */
+static bool attr_ok(const CUlaunchAttribute *a)
+{
+	switch (a->id) {
+	case CU_LAUNCH_ATTRIBUTE_IGNORE:
+	case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW:
+	case CU_LAUNCH_ATTRIBUTE_PRIORITY:
+	case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN_MAP:
+	case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN:
+	case CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+	case CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE:
+		return true;
+	case CU_LAUNCH_ATTRIBUTE_COOPERATIVE:
+		return !a->value.cooperative;
+	case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION:
+		return !a->value.programmaticStreamSerializationAllowed;
+	case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
+	case CU_LAUNCH_ATTRIBUTE_PREFERRED_CLUSTER_DIMENSION:
+		return a->value.clusterDim.x <= 1 && a->value.clusterDim.y <= 1 &&
+		       a->value.clusterDim.z <= 1;
+	default:
+		return false;
+	}
+}
+
+CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernel_params,
+			  void **extra)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!config || (config->numAttrs && !config->attrs))
+		return CUDA_ERROR_INVALID_VALUE;
+	for (unsigned int i = 0; i < config->numAttrs; i++)
+		if (!attr_ok(&config->attrs[i]))
+			return CUDA_ERROR_NOT_SUPPORTED;
+	return cuLaunchKernel(f, config->gridDimX, config->gridDimY, config->gridDimZ,
+			      config->blockDimX, config->blockDimY, config->blockDimZ,
+			      config->sharedMemBytes, config->hStream, kernel_params, extra);
+}
+
+CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernel_params,
+			       void **extra);
+CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernel_params,
+			       void **extra)
+{
+	return cuLaunchKernelEx(config, f, kernel_params, extra);
 }

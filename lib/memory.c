@@ -31,9 +31,17 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, bytesize);
 	rc = vgpu_rpc_u64(VGPU_OP_MEM_ALLOC, &w, &p);
-	if (!rc)
-		*dptr = (CUdeviceptr)p;
-	return rc;
+	if (rc)
+		return rc;
+	/* remembered for the calls that take a bare address (ranges.c) */
+	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
+		.base = p, .size = bytesize, .ctx = c,
+		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) })) {
+		vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, p);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	*dptr = (CUdeviceptr)p;
+	return CUDA_SUCCESS;
 }
 
 CUresult cuMemFree_v2(CUdeviceptr dptr)
@@ -41,7 +49,12 @@ CUresult cuMemFree_v2(CUdeviceptr dptr)
 	struct CUctx_st *c;
 	CUresult rc = vgpu_ctx_current(&c);
 
-	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
+	if (rc)
+		return rc;
+	rc = vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
+	if (!rc)
+		vgpu_range_del(&vgpu_dev_ranges, dptr, NULL);
+	return rc;
 }
 
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
@@ -268,4 +281,39 @@ CUresult cuMemsetD16Async(CUdeviceptr dst, unsigned short us, size_t n, CUstream
 CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int ui, size_t n, CUstream s)
 {
 	return memset_n(dst, ui, 4, n, s);
+}
+
+/*
+ * Stream-ordered allocation without pools: the allocation is made at the
+ * call (before any later work of the stream can use it, which is all
+ * stream order asks), and the free waits for the stream's earlier work.
+ */
+CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s)
+{
+	uint64_t sh;
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	rc = vgpu_stream_handle(s, &sh);
+	return rc ? rc : cuMemAlloc_v2(dptr, bytesize);
+}
+
+CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s)
+{
+	CUresult rc = cuStreamSynchronize(s);
+
+	return rc ? rc : cuMemFree_v2(dptr);
+}
+
+CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s);
+CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s)
+{
+	return cuMemAllocAsync(dptr, bytesize, s);
+}
+
+CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s);
+CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s)
+{
+	return cuMemFreeAsync(dptr, s);
 }

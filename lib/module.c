@@ -44,17 +44,14 @@ static CUresult send_image(struct CUctx_st *c, const void *bytes, size_t size, u
 	return vgpu_rbuf_done(&r) ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
 }
 
-static CUresult load(CUmodule *module, const void *image)
+CUresult vgpu_module_load(struct CUctx_st *c, const void *image, struct CUmod_st **module)
 {
-	struct CUctx_st *c;
 	struct CUmod_st *m;
 	const void *bytes;
 	size_t size;
 	uint64_t h;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc;
 
-	if (rc)
-		return rc;
 	if (!module || !image)
 		return CUDA_ERROR_INVALID_VALUE;
 	bytes = vgpu_image_locate(image, &size);
@@ -79,6 +76,14 @@ static CUresult load(CUmodule *module, const void *image)
 	}
 	vgpu_rpc_ctx_handle(VGPU_OP_MODULE_UNLOAD, c, h);
 	return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+static CUresult load(CUmodule *module, const void *image)
+{
+	struct CUctx_st *c;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	return rc ? rc : vgpu_module_load(c, image, module);
 }
 
 CUresult cuModuleLoadData(CUmodule *module, const void *image)
@@ -124,12 +129,11 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned int no
 	return load(module, image);
 }
 
-CUresult cuModuleLoad(CUmodule *module, const char *fname)
+CUresult vgpu_image_read(const char *fname, char **image)
 {
 	FILE *f;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
-	CUresult rc;
 
 	if (!fname)
 		return CUDA_ERROR_INVALID_VALUE;
@@ -153,6 +157,17 @@ CUresult cuModuleLoad(CUmodule *module, const char *fname)
 	} while (n);
 	fclose(f);
 	buf[len] = '\0';	/* PTX is text up to its NUL */
+	*image = buf;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuModuleLoad(CUmodule *module, const char *fname)
+{
+	char *buf;
+	CUresult rc = vgpu_image_read(fname, &buf);
+
+	if (rc)
+		return rc;
 	rc = load(module, buf);
 	free(buf);
 	return rc;
@@ -259,6 +274,13 @@ CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule m, const char *name)
 
 	if (rc)
 		return rc;
+	return vgpu_module_get_function(m, name, hfunc);
+}
+
+CUresult vgpu_module_get_function(struct CUmod_st *m, const char *name, struct CUfunc_st **hfunc)
+{
+	CUresult rc;
+
 	if (!hfunc || !name)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (strlen(name) > NAME_MAX_LEN)

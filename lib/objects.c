@@ -159,6 +159,9 @@ void vgpu_obj_free(struct vgpu_obj *o)
 		pthread_mutex_destroy(&m->lock);
 		break;
 	}
+	case VGPU_OBJ_KERNEL:
+		free(((struct CUkern_st *)o)->name);
+		break;
 	case VGPU_OBJ_FUNC: {
 		struct CUfunc_st *f = (struct CUfunc_st *)o;
 

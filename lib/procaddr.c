@@ -5,8 +5,7 @@
  * newest variant of the name that existed at cudaVersion answers, in its
  * per-thread-default-stream form when the flags ask for it and there is one
  * (the generated table in entries_gen.c holds the mapping).
- *
- * And cuGetExportTable: the runtime's private tables are not served yet.
+ * (cuGetExportTable, the other way the runtime reaches the driver: export.c)
  */
 #include "lib/driver.h"
 #include "lib/entries.h"
@@ -73,12 +72,4 @@ CUresult cuGetProcAddress(const char *symbol, void **pfn, int cuda_version, cuui
 	if (lookup(symbol, cuda_version, flags, pfn) != CU_GET_PROC_ADDRESS_SUCCESS)
 		return CUDA_ERROR_NOT_FOUND;
 	return CUDA_SUCCESS;
-}
-
-CUresult cuGetExportTable(const void **table, const CUuuid *id)
-{
-	if (!table || !id)
-		return CUDA_ERROR_INVALID_VALUE;
-	*table = NULL;
-	return CUDA_ERROR_NOT_SUPPORTED;
 }

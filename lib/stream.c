@@ -193,3 +193,220 @@ CUresult cuEventDestroy_v2(CUevent ev)
 		return rc;
 	return vgpu_obj_destroy(&ev->o, VGPU_OP_EVENT_DESTROY, ev->ctx, ev->h);
 }
+
+/* ---- waits, queries and properties ------------------------------------- */
+
+/* The context and server handle of a stream argument (special handles: current context). */
+static CUresult stream_ctx(CUstream s, struct CUctx_st **c, uint64_t *h)
+{
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) {
+		*h = 0;
+		return vgpu_ctx_current(c);
+	}
+	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
+		return CUDA_ERROR_INVALID_HANDLE;
+	*c = s->ctx;
+	*h = s->h;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
+{
+	struct CUctx_st *c;
+	struct vgpu_wbuf w;
+	uint8_t req[28];
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
+		return CUDA_ERROR_INVALID_HANDLE;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, c->h);
+	vgpu_put_u64(&w, sh);
+	vgpu_put_u64(&w, ev->h);
+	vgpu_put_u32(&w, flags);
+	return vgpu_rpc_void(VGPU_OP_STREAM_WAIT_EVENT, &w);
+}
+
+CUresult cuStreamQuery(CUstream s)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_STREAM_QUERY, c, sh);
+}
+
+CUresult cuEventQuery(CUevent ev)
+{
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
+
+	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_EVENT_QUERY, ev->ctx, ev->h);
+}
+
+/* CU_EVENT_RECORD_EXTERNAL only matters inside graph capture, which is not supported. */
+CUresult cuEventRecordWithFlags(CUevent ev, CUstream s, unsigned int flags)
+{
+	if (flags & ~(unsigned int)CU_EVENT_RECORD_EXTERNAL)
+		return CUDA_ERROR_INVALID_VALUE;
+	return cuEventRecord(ev, s);
+}
+
+CUresult cuStreamGetFlags(CUstream s, unsigned int *flags)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	*flags = sh ? s->flags : CU_STREAM_DEFAULT;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuStreamGetPriority(CUstream s, int *priority)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!priority)
+		return CUDA_ERROR_INVALID_VALUE;
+	*priority = sh ? s->priority : 0;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuStreamGetCtx(CUstream s, CUcontext *pctx)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!pctx)
+		return CUDA_ERROR_INVALID_VALUE;
+	*pctx = c;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuStreamGetDevice(CUstream s, CUdevice *dev)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!dev)
+		return CUDA_ERROR_INVALID_VALUE;
+	*dev = c->dev;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuStreamGetId(CUstream s, unsigned long long *id)
+{
+	struct CUctx_st *c;
+	uint64_t sh;
+	CUresult rc = stream_ctx(s, &c, &sh);
+
+	if (rc)
+		return rc;
+	if (!id)
+		return CUDA_ERROR_INVALID_VALUE;
+	*id = sh;	/* the server's handle: unique in the session, 0 for the default stream */
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Context-wide event record and wait, in their stronger forms: the record
+ * waits for all the context's work first (so the event covers it), the
+ * wait blocks the caller until the event completed (so all later work of
+ * the context follows it).
+ */
+CUresult cuCtxRecordEvent(CUcontext ctx, CUevent ev)
+{
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ctx, VGPU_OBJ_CTX))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (ev->ctx != ctx)
+		return CUDA_ERROR_INVALID_HANDLE;
+	rc = cuCtxSynchronize_v2(ctx);
+	return rc ? rc : cuEventRecord(ev, NULL);
+}
+
+CUresult cuCtxWaitEvent(CUcontext ctx, CUevent ev)
+{
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
+
+	if (rc)
+		return rc;
+	if (!vgpu_obj_valid(ctx, VGPU_OBJ_CTX))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	return cuEventSynchronize(ev);
+}
+
+#define PTSZ(name, params, args) \
+	CUresult name##_ptsz params; CUresult name##_ptsz params { return name args; }
+
+PTSZ(cuStreamWaitEvent, (CUstream s, CUevent ev, unsigned int flags), (s, ev, flags))
+PTSZ(cuStreamQuery, (CUstream s), (s))
+PTSZ(cuEventRecordWithFlags, (CUevent ev, CUstream s, unsigned int flags), (ev, s, flags))
+PTSZ(cuStreamGetFlags, (CUstream s, unsigned int *flags), (s, flags))
+PTSZ(cuStreamGetPriority, (CUstream s, int *priority), (s, priority))
+PTSZ(cuStreamGetCtx, (CUstream s, CUcontext *pctx), (s, pctx))
+PTSZ(cuStreamGetDevice, (CUstream s, CUdevice *dev), (s, dev))
+PTSZ(cuStreamGetId, (CUstream s, unsigned long long *id), (s, id))
+
+/* ---- host work in stream order ------------------------------------------ */
+
+/*
+ * The host function runs here, in the client, once the stream has reached
+ * it: the stream is synchronised first, so it runs after all earlier work,
+ * and the call returns after it, so later work follows it.  (Async calls
+ * already complete before they return; this keeps that model.)
+ */
+CUresult cuLaunchHostFunc(CUstream s, CUhostFn fn, void *user)
+{
+	CUresult rc;
+
+	if (!fn)
+		return vgpu_initialized() ? vgpu_initialized() : CUDA_ERROR_INVALID_VALUE;
+	rc = cuStreamSynchronize(s);
+	if (rc)
+		return rc;
+	fn(user);
+	return CUDA_SUCCESS;
+}
+
+/* The same, for the older callback, which also learns the stream's status. */
+CUresult cuStreamAddCallback(CUstream s, CUstreamCallback cb, void *user, unsigned int flags)
+{
+	CUresult rc;
+
+	if (!cb || flags)
+		return vgpu_initialized() ? vgpu_initialized() : CUDA_ERROR_INVALID_VALUE;
+	rc = cuStreamSynchronize(s);
+	if (rc == CUDA_ERROR_DEVICE_UNAVAILABLE || rc == CUDA_ERROR_NOT_INITIALIZED ||
+	    rc == CUDA_ERROR_INVALID_HANDLE || rc == CUDA_ERROR_INVALID_CONTEXT)
+		return rc;
+	cb(s, rc, user);
+	return CUDA_SUCCESS;
+}
+
+PTSZ(cuLaunchHostFunc, (CUstream s, CUhostFn fn, void *user), (s, fn, user))
+PTSZ(cuStreamAddCallback, (CUstream s, CUstreamCallback cb, void *user, unsigned int flags),
+     (s, cb, user, flags))

@@ -96,6 +96,23 @@ struct vgpu_backend_ops {
 	CUresult (*event_sync)(void *be, void *ctx, void *event);
 	CUresult (*event_elapsed)(void *be, void *ctx, void *start, void *end, float *ms);
 	CUresult (*event_destroy)(void *be, void *ctx, void *event);
+
+	/* later work on stream waits for the event's work (cuStreamWaitEvent) */
+	CUresult (*stream_wait_event)(void *be, void *ctx, void *stream, void *event,
+				      unsigned int flags);
+	/* CUDA_SUCCESS when all its work is done, CUDA_ERROR_NOT_READY while not */
+	CUresult (*stream_query)(void *be, void *ctx, void *stream);
+	CUresult (*event_query)(void *be, void *ctx, void *event);
+
+	/* attrib: a CUfunction_attribute, range-checked by the caller */
+	CUresult (*func_get_attribute)(void *be, void *ctx, void *func, int attrib, int *value);
+	CUresult (*func_set_attribute)(void *be, void *ctx, void *func, int attrib, int value);
+	/* cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags */
+	CUresult (*occupancy_blocks)(void *be, void *ctx, void *func, int block_size,
+				     uint64_t dyn_smem, unsigned int flags, int *blocks);
+	/* cuOccupancyAvailableDynamicSMemPerBlock */
+	CUresult (*occupancy_dyn_smem)(void *be, void *ctx, void *func, int blocks,
+				       int block_size, uint64_t *bytes);
 };
 
 extern const struct vgpu_backend_ops vgpu_backend_sim;

@@ -65,7 +65,16 @@
 	X(EventSynchronize, cuEventSynchronize, "cuEventSynchronize", NULL, 1)	\
 	X(EventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2",	\
 	  "cuEventElapsedTime", 1)						\
-	X(EventDestroy, cuEventDestroy, "cuEventDestroy_v2", NULL, 1)
+	X(EventDestroy, cuEventDestroy, "cuEventDestroy_v2", NULL, 1)		\
+	X(StreamWaitEvent, cuStreamWaitEvent, "cuStreamWaitEvent", NULL, 1)	\
+	X(StreamQuery, cuStreamQuery, "cuStreamQuery", NULL, 1)		\
+	X(EventQuery, cuEventQuery, "cuEventQuery", NULL, 1)			\
+	X(FuncGetAttribute, cuFuncGetAttribute, "cuFuncGetAttribute", NULL, 1)	\
+	X(FuncSetAttribute, cuFuncSetAttribute, "cuFuncSetAttribute", NULL, 1)	\
+	X(OccupancyBlocks, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags,	\
+	  "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", NULL, 1)	\
+	X(OccupancyDynSmem, cuOccupancyAvailableDynamicSMemPerBlock,		\
+	  "cuOccupancyAvailableDynamicSMemPerBlock", NULL, 0)
 
 struct cuda_api {
 #define CUDA_FIELD(field, proto, sym, alt, req) __typeof__(&proto) field;
@@ -556,6 +565,71 @@ static CUresult cuda_event_destroy(void *be, void *ctx, void *event)
 	return b->f.EventDestroy(event);
 }
 
+static CUresult cuda_stream_wait_event(void *be, void *ctx, void *stream, void *event,
+				       unsigned int flags)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.StreamWaitEvent(stream, event, flags);
+}
+
+static CUresult cuda_stream_query(void *be, void *ctx, void *stream)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.StreamQuery(stream);
+}
+
+static CUresult cuda_event_query(void *be, void *ctx, void *event)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.EventQuery(event);
+}
+
+static CUresult cuda_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.FuncGetAttribute(value, (CUfunction_attribute)attrib, func);
+}
+
+static CUresult cuda_func_set_attribute(void *be, void *ctx, void *func, int attrib, int value)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.FuncSetAttribute(func, (CUfunction_attribute)attrib, value);
+}
+
+static CUresult cuda_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
+				      uint64_t dyn_smem, unsigned int flags, int *blocks)
+{
+	struct cuda_be *b = be;
+
+	USE(b, ctx);
+	return b->f.OccupancyBlocks(blocks, func, block_size, dyn_smem, flags);
+}
+
+static CUresult cuda_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks,
+					int block_size, uint64_t *bytes)
+{
+	struct cuda_be *b = be;
+	size_t n = 0;
+	CUresult rc;
+
+	USE(b, ctx);
+	if (!b->f.OccupancyDynSmem)
+		return CUDA_ERROR_NOT_SUPPORTED;	/* driver older than 11.0 */
+	rc = b->f.OccupancyDynSmem(&n, func, blocks, block_size);
+	*bytes = n;
+	return rc;
+}
+
 const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.name = "cuda",
 	.kind = VGPU_BACKEND_CUDA,
@@ -586,4 +660,11 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.event_sync = cuda_event_sync,
 	.event_elapsed = cuda_event_elapsed,
 	.event_destroy = cuda_event_destroy,
+	.stream_wait_event = cuda_stream_wait_event,
+	.stream_query = cuda_stream_query,
+	.event_query = cuda_event_query,
+	.func_get_attribute = cuda_func_get_attribute,
+	.func_set_attribute = cuda_func_set_attribute,
+	.occupancy_blocks = cuda_occupancy_blocks,
+	.occupancy_dyn_smem = cuda_occupancy_dyn_smem,
 };

@@ -313,6 +313,13 @@ static CUresult sim_stream_sync(void *be, void *ctx, void *stream)
 	return ((struct sim *)be)->sticky;
 }
 
+/* Work runs at the call: there is never anything to wait for. */
+static CUresult sim_stream_wait_event(void *be, void *ctx, void *stream, void *event,
+				      unsigned int flags)
+{
+	return ((struct sim *)be)->sticky;
+}
+
 static CUresult sim_stream_destroy(void *be, void *ctx, void *stream)
 {
 	free(stream);
@@ -402,4 +409,11 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.event_sync = sim_event_sync,
 	.event_elapsed = sim_event_elapsed,
 	.event_destroy = sim_event_destroy,
+	.stream_wait_event = sim_stream_wait_event,
+	.stream_query = sim_stream_sync,
+	.event_query = sim_event_sync,
+	.func_get_attribute = sim_func_get_attribute,
+	.func_set_attribute = sim_func_set_attribute,
+	.occupancy_blocks = sim_occupancy_blocks,
+	.occupancy_dyn_smem = sim_occupancy_dyn_smem,
 };

@@ -1,8 +1,8 @@
 # server/build.mk: rules of this component (see top Makefile)
 # libvgpuserver.a (session loop, backends, tables), vgpu-server, vgpu-stat.
-SERVER_LIB_SRCS := server/session.c server/ops_ctx.c server/ops_mem.c server/ops_module.c \
+SERVER_LIB_SRCS := server/session.c server/ops_ctx.c server/ops_mem.c server/ops_module.c server/ops_func.c \
 		   server/ops_sync.c server/handles.c server/alloc_table.c server/stats.c \
-		   server/backend.c server/backend_sim.c server/sim_kernels.c \
+		   server/backend.c server/backend_sim.c server/sim_kernels.c server/sim_func.c \
 		   server/backend_cuda.c
 SERVER_LIB_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBVGPUSERVER := $(BUILD)/server/libvgpuserver.a

@@ -145,3 +145,48 @@ int op_event_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w
 	sess_destroy_event(s, ev);
 	return CUDA_SUCCESS;
 }
+
+int op_stream_wait_event(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t stream = vgpu_get_u64(r);
+	uint64_t event = vgpu_get_u64(r);
+	uint32_t flags = vgpu_get_u32(r);
+	struct vgpu_handle *e;
+	void *c, *st;
+
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	e = vgpu_handle_get(&s->h, event, VGPU_H_EVENT);
+	if (!c || !e || !sess_stream(s, stream, &st))
+		return CUDA_ERROR_INVALID_HANDLE;
+	return s->ops->stream_wait_event(s->be, c, st, e->obj, flags);
+}
+
+int op_stream_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t stream = vgpu_get_u64(r);
+	void *c, *st;
+
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	if (!c || !sess_stream(s, stream, &st))
+		return CUDA_ERROR_INVALID_HANDLE;
+	return s->ops->stream_query(s->be, c, st);
+}
+
+int op_event_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t event = vgpu_get_u64(r);
+	struct vgpu_handle *e;
+	void *c;
+
+	REQ_DONE(r);
+	c = sess_ctx(s, ctx);
+	e = vgpu_handle_get(&s->h, event, VGPU_H_EVENT);
+	if (!c || !e)
+		return CUDA_ERROR_INVALID_HANDLE;
+	return s->ops->event_query(s->be, c, e->obj);
+}

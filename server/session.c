@@ -77,6 +77,13 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_EVENT_ELAPSED] = op_event_elapsed,
 	[VGPU_OP_EVENT_DESTROY] = op_event_destroy,
 	[VGPU_OP_SERVER_STATS] = op_server_stats,
+	[VGPU_OP_STREAM_WAIT_EVENT] = op_stream_wait_event,
+	[VGPU_OP_STREAM_QUERY] = op_stream_query,
+	[VGPU_OP_EVENT_QUERY] = op_event_query,
+	[VGPU_OP_FUNC_GET_ATTRIBUTE] = op_func_get_attribute,
+	[VGPU_OP_FUNC_SET_ATTRIBUTE] = op_func_set_attribute,
+	[VGPU_OP_OCCUPANCY_BLOCKS] = op_occupancy_blocks,
+	[VGPU_OP_OCCUPANCY_DYN_SMEM] = op_occupancy_dyn_smem,
 	/* HELLO and GOODBYE change the session's state: handled in handle_frame */
 };
 

@@ -98,4 +98,12 @@ int op_event_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_event_elapsed(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_event_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
+int op_stream_wait_event(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_stream_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_event_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_func_get_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
 #endif

@@ -63,4 +63,12 @@ CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
 		    const uint32_t block[3], uint32_t shared_bytes, void *stream,
 		    const void *params, size_t params_len);
 
+/* sim_func.c */
+CUresult sim_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value);
+CUresult sim_func_set_attribute(void *be, void *ctx, void *func, int attrib, int value);
+CUresult sim_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
+			      uint64_t dyn_smem, unsigned int flags, int *blocks);
+CUresult sim_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks, int block_size,
+				uint64_t *bytes);
+
 #endif

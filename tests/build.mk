@@ -9,6 +9,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 -include tests/unit/nvml.mk
 -include tests/unit/userd.mk
 -include tests/progs/build.mk
+-include tests/cuda/build.mk
 -include tests/kunit.mk
 -include tests/vm/modtest.mk
 -include tests/vm/e2e.mk

@@ -4,16 +4,24 @@
 #                     modules, launches, bad handles and pointers, lost server
 #   test_lib_entries  exports (all 637 stub names), NOT_SUPPORTED stubs,
 #                     cuGetProcAddress mapping, error names, image-size parser
+#   test_lib_export   what the CUDA runtime needs beyond the public API: export
+#                     tables and the integrity hash, context-local storage,
+#                     cuLibrary*/CUkernel, attributes, occupancy, cuLaunchKernelEx
+#   test_lib_runtime  the runtime's other calls: pinned memory, pointer attributes,
+#                     unified and pitched copies, stream waits, host functions,
+#                     stream-ordered allocation, context limits, device queries
 #   test_lib_progs    tests/progs programs against a spawned vgpu-server (sim)
 #   test_lib_ring     the /dev/vgpuN ring transport against a fake module and
 #                     daemon (syscalls wrapped with ld --wrap), whole library
-LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries \
+LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
+	     $(BUILD)/tests/test_lib_runtime \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring
 
 LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 
 $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
-$(BUILD)/tests/unit/test_lib_ring.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_export.o $(BUILD)/tests/unit/test_lib_ring.o \
+$(BUILD)/tests/unit/test_lib_runtime.o $(BUILD)/tests/unit/lib_server.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
 	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
 	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
@@ -21,6 +29,21 @@ $(BUILD)/tests/unit/test_lib_progs.o: CFLAGS += -DVGPU_BUILD_DIR='"$(abspath $(B
 
 $(BUILD)/tests/test_lib: $(BUILD)/tests/unit/test_lib.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
 			 $(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+# the integrity hash is compiled into the test (it is hidden in the library)
+$(BUILD)/tests/test_lib_export: $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/lib/integrity.o \
+				$(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+				$(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_lib_runtime: $(BUILD)/tests/unit/test_lib_runtime.o \
+				 $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+				 $(LIBCUDA_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread

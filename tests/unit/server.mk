@@ -2,12 +2,16 @@
 #   test_wire     the protocol codec in common/ (header, body reader/writer, HELLO, frame I/O)
 #   test_sim      the sim backend, alloc table and handle table, called directly
 #   test_session  vgpu_session_serve over socketpairs in threads, and vgpu-server itself
+#   test_session_ops  the ops the CUDA runtime needs (attributes, occupancy,
+#                 stream waits and queries) through a session, sim backend
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
-SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session
+SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session \
+		$(BUILD)/tests/test_session_ops
 
 # target-specific so other fragments of tests/unit keep their own flags
-$(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o \
+$(BUILD)/tests/unit/test_session_ops.o: CFLAGS += -I$(CUDA_INC)
 
 $(BUILD)/tests/test_wire: $(BUILD)/tests/unit/test_wire.o $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
@@ -22,6 +26,11 @@ $(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o $(LIBVGPUSERVER)
 			     $(LIBVGPUCOMMON) | $(VGPU_SERVER) $(VGPU_STAT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_session_ops: $(BUILD)/tests/unit/test_session_ops.o $(LIBVGPUSERVER) \
+				 $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
 
 UNIT_TESTS += $(SERVER_TESTS)
 

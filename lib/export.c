@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+/*
+ * export.c - cuGetExportTable: the private tables the CUDA runtime (and
+ * every library that embeds one, cuBLAS, cuBLASLt...) asks the driver for
+ * by 16-byte id.  They are the runtime's bookkeeping with the driver in
+ * its own process (they take and return client pointers), so they are
+ * served here, never forwarded.
+ *
+ * A table is an array of pointers; slot 0 holds the table's size in bytes
+ * (the real driver's sizes, which the runtime checks), except for
+ * context-local storage, which has no size word.  What each slot does is
+ * known from public reverse-engineering (ZLUDA's dark_api); slots whose
+ * meaning is unknown answer CUDA_ERROR_NOT_SUPPORTED and say so under
+ * VGPU_DEBUG.  Ids the library does not serve answer
+ * CUDA_ERROR_INVALID_VALUE, as the real driver does for unknown ids; among
+ * them f8cff951... (CUDA 13's multi-table, which the runtime does without)
+ * and 21318c60... (used by cuBLAS; not served yet).
+ */
+#include "lib/driver.h"
+#include "lib/debug.h"
+#include "lib/export.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SLOT(f)		((const void *)(f))
+#define SIZE_WORD(n)	((const void *)(uintptr_t)((n) * sizeof(void *)))
+
+static CUresult slot_unimpl(const char *table, int slot)
+{
+	vgpu_dbg("export table %s slot %d: not implemented (CUDA_ERROR_NOT_SUPPORTED)", table,
+		 slot);
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+/* A do-nothing slot that says which one it is. */
+#define STUB(tab, n) \
+	static CUresult tab##_##n(void) { return slot_unimpl(#tab, n); }
+
+/* ---- 6bd5fb6c: CUDART_INTERFACE ---------------------------------------- */
+
+/* [1], [6]: a module from a fatbin wrapper; [8]: from a fatbin. */
+static CUresult cudart_module_from_wrapper(CUmodule *mod, const void *wrapper)
+{
+	return cuModuleLoadData(mod, wrapper);
+}
+
+static CUresult cudart_module_from_wrapper_ext(CUmodule *mod, const void *wrapper, void *a3,
+					       void *a4, unsigned int a5)
+{
+	return cuModuleLoadData(mod, wrapper);
+}
+
+static CUresult cudart_module_from_fatbin_ext(const void *fatbin, CUmodule *mod, void *a3,
+					      void *a4, unsigned int a5)
+{
+	return cuModuleLoadData(mod, fatbin);
+}
+
+/* [2]: the device's primary context, retained (the runtime releases it at exit). */
+static CUresult cudart_primary_ctx(CUcontext *pctx, CUdevice dev)
+{
+	return cuDevicePrimaryCtxRetain(pctx, dev);
+}
+
+STUB(cudart, 3) STUB(cudart, 4) STUB(cudart, 5) STUB(cudart, 7) STUB(cudart, 9)
+STUB(cudart, 10) STUB(cudart, 11) STUB(cudart, 12)
+
+static const void *const cudart_table[13] = {
+	SIZE_WORD(13), SLOT(cudart_module_from_wrapper), SLOT(cudart_primary_ctx),
+	SLOT(cudart_3), SLOT(cudart_4), SLOT(cudart_5), SLOT(cudart_module_from_wrapper_ext),
+	SLOT(cudart_7), SLOT(cudart_module_from_fatbin_ext), SLOT(cudart_9), SLOT(cudart_10),
+	SLOT(cudart_11), SLOT(cudart_12),
+};
+
+/* ---- a094798c: TOOLS_RUNTIME_CALLBACK_HOOKS ---------------------------- */
+
+/*
+ * [2] and [6] hand the runtime buffers of the driver's for its callback
+ * bookkeeping; it reads and writes them.  Sizes as reported by the real
+ * driver's counterparts, with room to spare behind them.
+ */
+static uint64_t hooks_buf1[1024], hooks_buf2[64];
+
+static void hooks_buffer1(void **ptr, size_t *size)
+{
+	*ptr = hooks_buf1;
+	*size = 1024;
+}
+
+static void hooks_buffer2(void **ptr, size_t *size)
+{
+	*ptr = hooks_buf2;
+	*size = 14;
+}
+
+STUB(hooks, 1) STUB(hooks, 3) STUB(hooks, 4) STUB(hooks, 5)
+
+static const void *const hooks_table[7] = {
+	SIZE_WORD(7), SLOT(hooks_1), SLOT(hooks_buffer1), SLOT(hooks_3), SLOT(hooks_4),
+	SLOT(hooks_5), SLOT(hooks_buffer2),
+};
+
+/* ---- 42d85a81: TOOLS_TLS ------------------------------------------------ */
+
+STUB(tools_tls, 1) STUB(tools_tls, 2)
+
+static const void *const tools_tls_table[3] = {
+	SIZE_WORD(3), SLOT(tools_tls_1), SLOT(tools_tls_2),
+};
+
+/* ---- c693336e: CONTEXT_LOCAL_STORAGE (no size word) -------------------- */
+
+STUB(cls, 3)
+
+static const void *const cls_table[4] = {
+	SLOT(vgpu_cls_put), SLOT(vgpu_cls_delete), SLOT(vgpu_cls_get), SLOT(cls_3),
+};
+
+/* ---- 263e8860: context checks ------------------------------------------ */
+
+/* [2]: a check on a context the runtime is about to use: nothing to report. */
+static CUresult checks_context(CUcontext ctx, uint32_t *result, const void **result2)
+{
+	if (result)
+		*result = 0;
+	return CUDA_SUCCESS;
+}
+
+/* [3]: a process-wide flag, never set. */
+static uint32_t checks_global(void)
+{
+	return 0;
+}
+
+STUB(checks, 1) STUB(checks, 4) STUB(checks, 5) STUB(checks, 6) STUB(checks, 7)
+STUB(checks, 8) STUB(checks, 9) STUB(checks, 10) STUB(checks, 11) STUB(checks, 12)
+STUB(checks, 13) STUB(checks, 14)
+
+static const void *const checks_table[15] = {
+	SIZE_WORD(15), SLOT(checks_1), SLOT(checks_context), SLOT(checks_global),
+	SLOT(checks_4), SLOT(checks_5), SLOT(checks_6), SLOT(checks_7), SLOT(checks_8),
+	SLOT(checks_9), SLOT(checks_10), SLOT(checks_11), SLOT(checks_12), SLOT(checks_13),
+	SLOT(checks_14),
+};
+
+/* ---- d4082055: INTEGRITY_CHECK ----------------------------------------- */
+
+static CUresult integrity_check(uint32_t version, uint64_t unix_seconds, uint64_t result[2]);
+
+STUB(integrity, 2)
+
+static const void *const integrity_table[3] = {
+	SIZE_WORD(3), SLOT(integrity_check), SLOT(integrity_2),
+};
+
+#define MAX_HASH_DEVS	64
+
+/* [1]: the keyed hash the runtime checks its driver with (integrity.c). */
+static CUresult integrity_check(uint32_t version, uint64_t unix_seconds, uint64_t result[2])
+{
+	struct vgpu_hash_dev devs[MAX_HASH_DEVS];
+	struct vgpu_integrity_in in = {
+		.runtime_version = version,
+		.pid = (uint32_t)getpid(),
+		.thread = (uint32_t)(uintptr_t)pthread_self(),
+		.cudart_table = (uintptr_t)cudart_table,
+		.integrity_table = (uintptr_t)integrity_table,
+		.integrity_fn = (uintptr_t)integrity_table[1],
+		.unix_seconds = unix_seconds,
+	};
+	int drv_version, n;
+	CUresult rc;
+
+	vgpu_dbg("integrity check: runtime %u", version);
+	if (!result)
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = cuDriverGetVersion(&drv_version);
+	if (!rc)
+		rc = cuDeviceGetCount(&n);
+	if (rc)
+		return rc;
+	in.driver_version = (uint32_t)drv_version;
+	if (n > MAX_HASH_DEVS)
+		n = MAX_HASH_DEVS;
+	for (int i = 0; i < n; i++) {
+		CUuuid uuid;
+
+		rc = cuDeviceGetUuid_v2(&uuid, i);
+		if (!rc)
+			rc = cuDeviceGetAttribute(&devs[i].pci_domain,
+						  CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID, i);
+		if (!rc)
+			rc = cuDeviceGetAttribute(&devs[i].pci_bus, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID,
+						  i);
+		if (!rc)
+			rc = cuDeviceGetAttribute(&devs[i].pci_device,
+						  CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID, i);
+		if (rc)
+			return rc;
+		memcpy(devs[i].uuid, uuid.bytes, sizeof(devs[i].uuid));
+	}
+	vgpu_integrity_hash(&in, devs, (unsigned int)n, result);
+	return CUDA_SUCCESS;
+}
+
+/* ---- the id -> table map ----------------------------------------------- */
+
+static const struct {
+	uint8_t id[16];
+	const char *name;
+	const void *const *table;
+} tables[] = {
+	{ { 0x6b, 0xd5, 0xfb, 0x6c, 0x5b, 0xf4, 0xe7, 0x4a,
+	    0x89, 0x87, 0xd9, 0x39, 0x12, 0xfd, 0x9d, 0xf9 }, "CUDART_INTERFACE", cudart_table },
+	{ { 0xa0, 0x94, 0x79, 0x8c, 0x2e, 0x74, 0x2e, 0x74,
+	    0x93, 0xf2, 0x08, 0x00, 0x20, 0x0c, 0x0a, 0x66 }, "TOOLS_RUNTIME_CALLBACK_HOOKS",
+	  hooks_table },
+	{ { 0x42, 0xd8, 0x5a, 0x81, 0x23, 0xf6, 0xcb, 0x47,
+	    0x82, 0x98, 0xf6, 0xe7, 0x8a, 0x3a, 0xec, 0xdc }, "TOOLS_TLS", tools_tls_table },
+	{ { 0xc6, 0x93, 0x33, 0x6e, 0x11, 0x21, 0xdf, 0x11,
+	    0xa8, 0xc3, 0x68, 0xf3, 0x55, 0xd8, 0x95, 0x93 }, "CONTEXT_LOCAL_STORAGE", cls_table },
+	{ { 0x26, 0x3e, 0x88, 0x60, 0x7c, 0xd2, 0x61, 0x43,
+	    0x92, 0xf6, 0xbb, 0xd5, 0x00, 0x6d, 0xfa, 0x7e }, "CONTEXT_CHECKS", checks_table },
+	{ { 0xd4, 0x08, 0x20, 0x55, 0xbd, 0xe6, 0x70, 0x4b,
+	    0x8d, 0x34, 0xba, 0x12, 0x3c, 0x66, 0xe1, 0xf2 }, "INTEGRITY_CHECK", integrity_table },
+};
+
+CUresult cuGetExportTable(const void **table, const CUuuid *id)
+{
+	const uint8_t *b;
+
+	if (!table || !id)
+		return CUDA_ERROR_INVALID_VALUE;
+	b = (const uint8_t *)id->bytes;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (!memcmp(b, tables[i].id, 16)) {
+			vgpu_dbg("cuGetExportTable: %s", tables[i].name);
+			*table = tables[i].table;
+			return CUDA_SUCCESS;
+		}
+	}
+	vgpu_dbg("cuGetExportTable: %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x: unknown (CUDA_ERROR_INVALID_VALUE)",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		 b[12], b[13], b[14], b[15]);
+	*table = NULL;
+	return CUDA_ERROR_INVALID_VALUE;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/*
+ * funcattr.c - what a kernel function uses and may use: its attributes
+ * (FUNC_GET/SET_ATTRIBUTE) and the occupancy queries (OCCUPANCY_BLOCKS,
+ * OCCUPANCY_DYN_SMEM), answered by the server's driver, which has the
+ * compiled code.  CUkernel handles are function handles (library.c), so
+ * the cuKernel* forms share the code; their device argument must be a
+ * device this process sees.  cuOccupancyMaxPotentialBlockSize is computed
+ * here from OCCUPANCY_BLOCKS, the way the real driver's is documented.
+ */
+#include "lib/driver.h"
+
+static CUresult func_req(uint16_t op, struct CUfunc_st *f, struct vgpu_wbuf *args,
+			 uint8_t *reply, size_t cap, struct vgpu_rbuf *r)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[48];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, f->mod->ctx->h);
+	vgpu_put_u64(&w, f->h);
+	vgpu_put_raw(&w, args->buf, args->len);
+	return vgpu_rpc_buf(op, &w, reply, cap, r);
+}
+
+CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction func)
+{
+	struct vgpu_wbuf a;
+	struct vgpu_rbuf r;
+	uint8_t args[4], reply[4];
+	int32_t v;
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	if (!pi)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_i32(&a, (int32_t)attrib);
+	rc = func_req(VGPU_OP_FUNC_GET_ATTRIBUTE, f, &a, reply, sizeof(reply), &r);
+	if (rc)
+		return rc;
+	v = vgpu_get_i32(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*pi = v;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuFuncSetAttribute(CUfunction func, CUfunction_attribute attrib, int value)
+{
+	struct vgpu_wbuf a;
+	struct vgpu_rbuf r;
+	uint8_t args[8];
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_i32(&a, (int32_t)attrib);
+	vgpu_put_i32(&a, value);
+	return func_req(VGPU_OP_FUNC_SET_ATTRIBUTE, f, &a, NULL, 0, &r);
+}
+
+static CUresult kernel_dev(CUdevice dev)
+{
+	CUresult rc;
+
+	return vgpu_device(dev, &rc) ? CUDA_SUCCESS : rc;
+}
+
+CUresult cuKernelGetAttribute(int *pi, CUfunction_attribute attrib, CUkernel k, CUdevice dev)
+{
+	CUresult rc = kernel_dev(dev);
+
+	return rc ? rc : cuFuncGetAttribute(pi, attrib, (CUfunction)k);
+}
+
+CUresult cuKernelSetAttribute(CUfunction_attribute attrib, int value, CUkernel k, CUdevice dev)
+{
+	CUresult rc = kernel_dev(dev);
+
+	return rc ? rc : cuFuncSetAttribute((CUfunction)k, attrib, value);
+}
+
+CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *blocks, CUfunction func,
+							      int block_size, size_t dyn_smem,
+							      unsigned int flags)
+{
+	struct vgpu_wbuf a;
+	struct vgpu_rbuf r;
+	uint8_t args[16], reply[4];
+	int32_t v;
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	if (!blocks || block_size <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_i32(&a, block_size);
+	vgpu_put_u64(&a, dyn_smem);
+	vgpu_put_u32(&a, flags);
+	rc = func_req(VGPU_OP_OCCUPANCY_BLOCKS, f, &a, reply, sizeof(reply), &r);
+	if (rc)
+		return rc;
+	v = vgpu_get_i32(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*blocks = v;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, CUfunction f, int block_size,
+						     size_t dyn_smem)
+{
+	return cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(blocks, f, block_size,
+								    dyn_smem, 0);
+}
+
+CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t *bytes, CUfunction func, int blocks,
+						 int block_size)
+{
+	struct vgpu_wbuf a;
+	struct vgpu_rbuf r;
+	uint8_t args[8], reply[8];
+	uint64_t v;
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	if (!bytes || blocks <= 0 || block_size <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
+	vgpu_put_i32(&a, blocks);
+	vgpu_put_i32(&a, block_size);
+	rc = func_req(VGPU_OP_OCCUPANCY_DYN_SMEM, f, &a, reply, sizeof(reply), &r);
+	if (rc)
+		return rc;
+	v = vgpu_get_u64(&r);
+	if (!vgpu_rbuf_done(&r))
+		return CUDA_ERROR_UNKNOWN;
+	*bytes = v;
+	return CUDA_SUCCESS;
+}
+
+/*
+ * The block size (a multiple of the warp size, up to the function's and
+ * the caller's limits) that keeps the most threads resident per SM, and the
+ * grid that fills the device with it.  Ties go to the larger block.
+ */
+CUresult cuOccupancyMaxPotentialBlockSizeWithFlags(int *min_grid, int *block_size,
+						   CUfunction func, CUoccupancyB2DSize smem_fn,
+						   size_t dyn_smem, int limit, unsigned int flags)
+{
+	int max_threads, warp, sms, best = 0, best_blocks = 0;
+	struct vgpu_device *d;
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	if (!min_grid || !block_size)
+		return CUDA_ERROR_INVALID_VALUE;
+	d = vgpu_device(f->mod->ctx->dev, &rc);
+	if (!d)
+		return rc;
+	rc = cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, f);
+	if (rc)
+		return rc;
+	warp = d->attr[CU_DEVICE_ATTRIBUTE_WARP_SIZE] > 0 ? d->attr[CU_DEVICE_ATTRIBUTE_WARP_SIZE]
+							  : 32;
+	sms = d->attr[CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT];
+	if (limit > 0 && limit < max_threads)
+		max_threads = limit;
+	for (int bs = warp; bs <= max_threads; bs += warp) {
+		size_t smem = smem_fn ? smem_fn(bs) : dyn_smem;
+		int blocks;
+
+		rc = cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(&blocks, f, bs, smem,
+									  flags);
+		if (rc)
+			return rc;
+		if (blocks * bs >= best_blocks * best) {
+			best = bs;
+			best_blocks = blocks;
+		}
+	}
+	*block_size = best;
+	*min_grid = best_blocks * (sms > 0 ? sms : 1);
+	return CUDA_SUCCESS;
+}
+
+CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block_size, CUfunction f,
+					  CUoccupancyB2DSize smem_fn, size_t dyn_smem, int limit)
+{
+	return cuOccupancyMaxPotentialBlockSizeWithFlags(min_grid, block_size, f, smem_fn,
+							 dyn_smem, limit, 0);
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ops_func.c - questions about a kernel function and what it may use:
+ * attributes (get and set) and the occupancy queries.  The request always
+ * starts {u64 ctx, u64 func}; the backend answers.
+ */
+#include "server/session_int.h"
+
+/* The backend's context and function of a {ctx, func} pair, or NULL. */
+static void *func_of(struct session *s, uint64_t ctx, uint64_t func, void **c)
+{
+	struct vgpu_handle *f = vgpu_handle_get(&s->h, func, VGPU_H_FUNC);
+
+	*c = sess_ctx(s, ctx);
+	return *c && f ? f->obj : NULL;
+}
+
+static bool attrib_ok(int32_t attrib)
+{
+	return attrib >= 0 && attrib < CU_FUNC_ATTRIBUTE_MAX;
+}
+
+int op_func_get_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	int32_t attrib = vgpu_get_i32(r);
+	void *c, *f;
+	int value = 0;
+	CUresult rc;
+
+	REQ_DONE(r);
+	f = func_of(s, ctx, func, &c);
+	if (!f)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (!attrib_ok(attrib))
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = s->ops->func_get_attribute(s->be, c, f, attrib, &value);
+	if (rc == CUDA_SUCCESS)
+		vgpu_put_i32(w, value);
+	return rc;
+}
+
+int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	int32_t attrib = vgpu_get_i32(r);
+	int32_t value = vgpu_get_i32(r);
+	void *c, *f;
+
+	REQ_DONE(r);
+	f = func_of(s, ctx, func, &c);
+	if (!f)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (!attrib_ok(attrib))
+		return CUDA_ERROR_INVALID_VALUE;
+	return s->ops->func_set_attribute(s->be, c, f, attrib, value);
+}
+
+int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	int32_t block_size = vgpu_get_i32(r);
+	uint64_t dyn_smem = vgpu_get_u64(r);
+	uint32_t flags = vgpu_get_u32(r);
+	void *c, *f;
+	int blocks = 0;
+	CUresult rc;
+
+	REQ_DONE(r);
+	f = func_of(s, ctx, func, &c);
+	if (!f)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (block_size <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = s->ops->occupancy_blocks(s->be, c, f, block_size, dyn_smem, flags, &blocks);
+	if (rc == CUDA_SUCCESS)
+		vgpu_put_i32(w, blocks);
+	return rc;
+}
+
+int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	int32_t blocks = vgpu_get_i32(r);
+	int32_t block_size = vgpu_get_i32(r);
+	void *c, *f;
+	uint64_t bytes = 0;
+	CUresult rc;
+
+	REQ_DONE(r);
+	f = func_of(s, ctx, func, &c);
+	if (!f)
+		return CUDA_ERROR_INVALID_HANDLE;
+	if (blocks <= 0 || block_size <= 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = s->ops->occupancy_dyn_smem(s->be, c, f, blocks, block_size, &bytes);
+	if (rc == CUDA_SUCCESS)
+		vgpu_put_u64(w, bytes);
+	return rc;
+}

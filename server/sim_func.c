@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sim_func.c - the sim's answers about its built-in kernels: function
+ * attributes and occupancy, computed from a fixed resource model that
+ * matches the sim device's attributes (compute capability 9.0, 1024
+ * threads per block, 2048 threads and 32 blocks per SM, 228 KiB of shared
+ * memory per SM, 48 KiB per block, 32 registers per thread, no static
+ * shared, constant or local memory).
+ */
+#include "server/sim.h"
+
+#define SIM_THREADS_PER_SM	2048
+#define SIM_BLOCKS_PER_SM	32
+#define SIM_SMEM_PER_SM		(228 * 1024)
+#define SIM_SMEM_PER_BLOCK	(48 * 1024)
+#define SIM_REGS_PER_THREAD	32
+
+CUresult sim_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value)
+{
+	struct sim *s = be;
+
+	if (s->sticky)
+		return s->sticky;
+	switch (attrib) {
+	case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK:
+		*value = 1024;
+		break;
+	case CU_FUNC_ATTRIBUTE_NUM_REGS:
+		*value = SIM_REGS_PER_THREAD;
+		break;
+	case CU_FUNC_ATTRIBUTE_PTX_VERSION:
+	case CU_FUNC_ATTRIBUTE_BINARY_VERSION:
+		*value = 90;
+		break;
+	case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
+		*value = SIM_SMEM_PER_BLOCK;
+		break;
+	case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+		*value = -1;	/* no preference */
+		break;
+	default:
+		*value = 0;	/* sizes, cluster requirements, cache mode: none */
+		break;
+	}
+	return CUDA_SUCCESS;
+}
+
+/* Only the two settable attributes; the sim's kernels use neither. */
+CUresult sim_func_set_attribute(void *be, void *ctx, void *func, int attrib, int value)
+{
+	struct sim *s = be;
+
+	if (s->sticky)
+		return s->sticky;
+	switch (attrib) {
+	case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
+		return value >= 0 && value <= SIM_SMEM_PER_BLOCK ? CUDA_SUCCESS
+								 : CUDA_ERROR_INVALID_VALUE;
+	case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+		return value >= -1 && value <= 100 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	default:
+		return CUDA_ERROR_INVALID_VALUE;	/* read-only */
+	}
+}
+
+CUresult sim_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
+			      uint64_t dyn_smem, unsigned int flags, int *blocks)
+{
+	struct sim *s = be;
+	int warps, n;
+
+	if (s->sticky)
+		return s->sticky;
+	if (block_size > 1024 || dyn_smem > SIM_SMEM_PER_BLOCK) {
+		*blocks = 0;
+		return CUDA_SUCCESS;
+	}
+	warps = (block_size + 31) / 32;
+	n = SIM_THREADS_PER_SM / (warps * 32);
+	if (n > SIM_BLOCKS_PER_SM)
+		n = SIM_BLOCKS_PER_SM;
+	if (dyn_smem && (uint64_t)n * dyn_smem > SIM_SMEM_PER_SM)
+		n = (int)(SIM_SMEM_PER_SM / dyn_smem);
+	*blocks = n;
+	return CUDA_SUCCESS;
+}
+
+CUresult sim_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks, int block_size,
+				uint64_t *bytes)
+{
+	struct sim *s = be;
+	uint64_t per;
+
+	if (s->sticky)
+		return s->sticky;
+	if (block_size > 1024 || blocks > SIM_BLOCKS_PER_SM ||
+	    (uint64_t)blocks * (uint64_t)((block_size + 31) / 32 * 32) > SIM_THREADS_PER_SM) {
+		*bytes = 0;
+		return CUDA_SUCCESS;
+	}
+	per = SIM_SMEM_PER_SM / (uint64_t)blocks;
+	*bytes = per < SIM_SMEM_PER_BLOCK ? per : SIM_SMEM_PER_BLOCK;
+	return CUDA_SUCCESS;
+}
