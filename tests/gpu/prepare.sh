@@ -11,13 +11,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$(realpath -m "${1:-$ROOT/.carry/gpu}")
 cd "$ROOT"
-make -s all progs modules kernels
+make -s all progs modules kernels cuda-progs
 KVER=${KVER:-$(modinfo -F vermagic vgpu.ko | cut -d' ' -f1)}
 rm -rf "$C" && mkdir -p "$C/build/bin" "$C/build/lib" "$C/build/tests/progs" "$C/kernels"
 cp build/bin/vgpu-server build/bin/vgpu-stat "$C/build/bin/"
 cp -L build/lib/libcuda.so.1 "$C/build/lib/"
 cp build/tests/progs/* "$C/build/tests/progs/"
 cp build/kernels/*.cubin "$C/kernels/"
+cp -r build/cuda "$C/build/cuda"
+mkdir -p "$C/build/nvml" && cp -L build/nvml/libnvidia-ml.so.1 "$C/build/nvml/"
 Q=$(mktemp -d)
 tests/gpu/mkbundle.sh "$Q" 2>/dev/null
 tar -cJf "$C/qemu-bundle.tar.xz" -C "$Q" .

@@ -59,6 +59,13 @@ if [ "$MODE" = gpu ]; then
 	check "gpu saxpy via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv /vgpu/kernels/saxpy.cubin
 	check "gpu reduce via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 reduce_drv /vgpu/kernels/reduce.cubin
 	check "gpu api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv /vgpu/kernels/api.cubin
+	# unmodified nvcc-built runtime programs (tests/cuda), each checks itself
+	for p in /vgpu/cuda/*; do
+		case "$p" in *.so*) continue ;; esac
+		[ -x "$p" ] || continue
+		check "gpu cuda $(basename $p) via /dev/vgpu0" \
+			env VGPU_DEVICE=/dev/vgpu0 LD_LIBRARY_PATH=/vgpu/lib:/vgpu/cuda "$p"
+	done
 	kill $VGPUD; echo VMTEST-END; exit 0
 fi
 

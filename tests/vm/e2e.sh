@@ -23,6 +23,12 @@ pack() {
 	cp -L "$B/lib/libcuda.so.1" "$R/vgpu/lib/"
 	for p in "$B"/tests/progs/*; do [ -x "$p" ] && [ -f "$p" ] && cp "$p" "$R/vgpu/tests/progs/"; done
 	[ -n "$kernels" ] && cp "$kernels"/* "$R/vgpu/kernels/"
+	# the GPU run also carries the nvcc-built runtime programs (make cuda-progs)
+	if [ "$mode" = gpu ] && [ -d "$B/cuda" ]; then
+		mkdir -p "$R/vgpu/cuda"
+		cp "$B"/cuda/* "$R/vgpu/cuda/"
+		vm_add_bins "$R" "$R"/vgpu/cuda/*
+	fi
 	cp "$ROOT/vgpu.ko" "$R/vgpu/"
 	cp "$ROOT/tests/vm/e2e-guest.sh" "$R/vgpu/run.sh"
 	printf 'SERVER=%s\nMODE=%s\n' "$server" "$mode" > "$R/vgpu/env"
