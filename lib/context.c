@@ -47,8 +47,7 @@ CUresult vgpu_ctx_current(struct CUctx_st **ctx)
 	return (*ctx)->active ? CUDA_SUCCESS : CUDA_ERROR_CONTEXT_IS_DESTROYED;
 }
 
-/* A context argument, or the current one when it is NULL. */
-static CUresult ctx_arg(CUcontext c, struct CUctx_st **ctx)
+CUresult vgpu_ctx_arg(CUcontext c, struct CUctx_st **ctx)
 {
 	CUresult rc = vgpu_initialized();
 
@@ -275,7 +274,7 @@ CUresult cuCtxPopCurrent_v2(CUcontext *pctx)
 CUresult cuCtxGetDevice_v2(CUdevice *device, CUcontext ctx)
 {
 	struct CUctx_st *c;
-	CUresult rc = ctx_arg(ctx, &c);
+	CUresult rc = vgpu_ctx_arg(ctx, &c);
 
 	if (rc)
 		return rc;
@@ -295,7 +294,7 @@ CUresult cuCtxSynchronize_v2(CUcontext ctx)
 	struct CUctx_st *c;
 	struct vgpu_wbuf w;
 	uint8_t req[8];
-	CUresult rc = ctx_arg(ctx, &c);
+	CUresult rc = vgpu_ctx_arg(ctx, &c);
 
 	if (rc)
 		return rc;

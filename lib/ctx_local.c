@@ -22,20 +22,6 @@ struct vgpu_cls_entry {
 /* protects every context's cls list */
 static pthread_mutex_t cls_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static CUresult cls_ctx(CUcontext ctx, struct CUctx_st **c)
-{
-	CUresult rc = vgpu_initialized();
-
-	if (rc)
-		return rc;
-	if (!ctx)
-		return vgpu_ctx_current(c);
-	if (!vgpu_obj_valid(ctx, VGPU_OBJ_CTX))
-		return CUDA_ERROR_INVALID_CONTEXT;
-	*c = ctx;
-	return ctx->active ? CUDA_SUCCESS : CUDA_ERROR_CONTEXT_IS_DESTROYED;
-}
-
 static struct vgpu_cls_entry **find(struct CUctx_st *c, void *key)
 {
 	struct vgpu_cls_entry **pe = &c->cls;
@@ -45,16 +31,26 @@ static struct vgpu_cls_entry **find(struct CUctx_st *c, void *key)
 	return pe;
 }
 
-CUresult vgpu_cls_put(CUcontext ctx, void *key, void *value, vgpu_cls_dtor dtor)
+/* Locks the storage and finds @key's slot in the context's list; the caller unlocks. */
+static CUresult cls_slot(CUcontext ctx, void *key, struct vgpu_cls_entry ***pe)
 {
-	struct vgpu_cls_entry **pe, *e;
 	struct CUctx_st *c;
-	CUresult rc = cls_ctx(ctx, &c);
+	CUresult rc = vgpu_ctx_arg(ctx, &c);
 
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&cls_lock);
-	pe = find(c, key);
+	*pe = find(c, key);
+	return CUDA_SUCCESS;
+}
+
+CUresult vgpu_cls_put(CUcontext ctx, void *key, void *value, vgpu_cls_dtor dtor)
+{
+	struct vgpu_cls_entry **pe, *e;
+	CUresult rc = cls_slot(ctx, key, &pe);
+
+	if (rc)
+		return rc;
 	e = *pe;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
@@ -74,13 +70,10 @@ CUresult vgpu_cls_put(CUcontext ctx, void *key, void *value, vgpu_cls_dtor dtor)
 CUresult vgpu_cls_delete(CUcontext ctx, void *key)
 {
 	struct vgpu_cls_entry **pe, *e;
-	struct CUctx_st *c;
-	CUresult rc = cls_ctx(ctx, &c);
+	CUresult rc = cls_slot(ctx, key, &pe);
 
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&cls_lock);
-	pe = find(c, key);
 	e = *pe;
 	if (e)
 		*pe = e->next;
@@ -93,7 +86,7 @@ CUresult vgpu_cls_get(void **value, CUcontext ctx, void *key)
 {
 	struct vgpu_cls_entry *e;
 	struct CUctx_st *c;
-	CUresult rc = cls_ctx(ctx, &c);
+	CUresult rc = vgpu_ctx_arg(ctx, &c);
 
 	if (rc)
 		return rc;

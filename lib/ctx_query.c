@@ -81,18 +81,12 @@ CUresult cuCtxSetFlags(unsigned int flags)
 	return CUDA_SUCCESS;
 }
 
+/* vgpu_ctx_arg(), but a destroyed context named explicitly still answers. */
 static CUresult ctx_or_current(CUcontext ctx, struct CUctx_st **c)
 {
-	CUresult rc = vgpu_initialized();
+	CUresult rc = vgpu_ctx_arg(ctx, c);
 
-	if (rc)
-		return rc;
-	if (!ctx)
-		return vgpu_ctx_current(c);
-	if (!vgpu_obj_valid(ctx, VGPU_OBJ_CTX))
-		return CUDA_ERROR_INVALID_CONTEXT;
-	*c = ctx;
-	return CUDA_SUCCESS;
+	return ctx && rc == CUDA_ERROR_CONTEXT_IS_DESTROYED ? CUDA_SUCCESS : rc;
 }
 
 CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int *version)

@@ -179,6 +179,8 @@ CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 		      struct vgpu_rbuf *r);
 /* Same, for replies that are one u64 (handles, pointers). */
 CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out);
+/* Same, for replies that are one i32 (attributes, counts). */
+CUresult vgpu_rpc_i32(uint16_t op, struct vgpu_wbuf *w, int32_t *out);
 /* Same, for replies with no body. */
 CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w);
 /* An op whose request is {u64 ctx, u64 handle} and whose reply is empty. */
@@ -187,6 +189,11 @@ CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h);
 /* ---- contexts (context.c), streams (stream.c) -------------------------- */
 /* The calling thread's current context, checked; INVALID_CONTEXT if none. */
 CUresult vgpu_ctx_current(struct CUctx_st **ctx);
+/*
+ * A context argument, or the current one when it is NULL; a destroyed one
+ * is returned with CONTEXT_IS_DESTROYED.
+ */
+CUresult vgpu_ctx_arg(CUcontext c, struct CUctx_st **ctx);
 /* Server handle of a stream argument (NULL, legacy and per-thread: 0). */
 CUresult vgpu_stream_handle(CUstream s, uint64_t *h);
 

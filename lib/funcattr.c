@@ -10,25 +10,18 @@
  */
 #include "lib/driver.h"
 
-static CUresult func_req(uint16_t op, struct CUfunc_st *f, struct vgpu_wbuf *args,
-			 uint8_t *reply, size_t cap, struct vgpu_rbuf *r)
+/* Starts the request of a FUNC_* / OCCUPANCY_* op in @req: context, then function. */
+static void func_req(struct vgpu_wbuf *w, uint8_t *req, size_t cap, const struct CUfunc_st *f)
 {
-	struct vgpu_wbuf w;
-	uint8_t req[48];
-
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, f->mod->ctx->h);
-	vgpu_put_u64(&w, f->h);
-	vgpu_put_raw(&w, args->buf, args->len);
-	return vgpu_rpc_buf(op, &w, reply, cap, r);
+	vgpu_wbuf_init_fixed(w, req, cap);
+	vgpu_put_u64(w, f->mod->ctx->h);
+	vgpu_put_u64(w, f->h);
 }
 
 CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction func)
 {
-	struct vgpu_wbuf a;
-	struct vgpu_rbuf r;
-	uint8_t args[4], reply[4];
-	int32_t v;
+	struct vgpu_wbuf w;
+	uint8_t req[20];
 	struct CUfunc_st *f;
 	CUresult rc = vgpu_func_arg(func, &f);
 
@@ -36,32 +29,24 @@ CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction fun
 		return rc;
 	if (!pi)
 		return CUDA_ERROR_INVALID_VALUE;
-	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
-	vgpu_put_i32(&a, (int32_t)attrib);
-	rc = func_req(VGPU_OP_FUNC_GET_ATTRIBUTE, f, &a, reply, sizeof(reply), &r);
-	if (rc)
-		return rc;
-	v = vgpu_get_i32(&r);
-	if (!vgpu_rbuf_done(&r))
-		return CUDA_ERROR_UNKNOWN;
-	*pi = v;
-	return CUDA_SUCCESS;
+	func_req(&w, req, sizeof(req), f);
+	vgpu_put_i32(&w, (int32_t)attrib);
+	return vgpu_rpc_i32(VGPU_OP_FUNC_GET_ATTRIBUTE, &w, pi);
 }
 
 CUresult cuFuncSetAttribute(CUfunction func, CUfunction_attribute attrib, int value)
 {
-	struct vgpu_wbuf a;
-	struct vgpu_rbuf r;
-	uint8_t args[8];
+	struct vgpu_wbuf w;
+	uint8_t req[24];
 	struct CUfunc_st *f;
 	CUresult rc = vgpu_func_arg(func, &f);
 
 	if (rc)
 		return rc;
-	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
-	vgpu_put_i32(&a, (int32_t)attrib);
-	vgpu_put_i32(&a, value);
-	return func_req(VGPU_OP_FUNC_SET_ATTRIBUTE, f, &a, NULL, 0, &r);
+	func_req(&w, req, sizeof(req), f);
+	vgpu_put_i32(&w, (int32_t)attrib);
+	vgpu_put_i32(&w, value);
+	return vgpu_rpc_void(VGPU_OP_FUNC_SET_ATTRIBUTE, &w);
 }
 
 static CUresult kernel_dev(CUdevice dev)
@@ -89,10 +74,8 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *blocks, CUfun
 							      int block_size, size_t dyn_smem,
 							      unsigned int flags)
 {
-	struct vgpu_wbuf a;
-	struct vgpu_rbuf r;
-	uint8_t args[16], reply[4];
-	int32_t v;
+	struct vgpu_wbuf w;
+	uint8_t req[32];
 	struct CUfunc_st *f;
 	CUresult rc = vgpu_func_arg(func, &f);
 
@@ -100,18 +83,11 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *blocks, CUfun
 		return rc;
 	if (!blocks || block_size <= 0)
 		return CUDA_ERROR_INVALID_VALUE;
-	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
-	vgpu_put_i32(&a, block_size);
-	vgpu_put_u64(&a, dyn_smem);
-	vgpu_put_u32(&a, flags);
-	rc = func_req(VGPU_OP_OCCUPANCY_BLOCKS, f, &a, reply, sizeof(reply), &r);
-	if (rc)
-		return rc;
-	v = vgpu_get_i32(&r);
-	if (!vgpu_rbuf_done(&r))
-		return CUDA_ERROR_UNKNOWN;
-	*blocks = v;
-	return CUDA_SUCCESS;
+	func_req(&w, req, sizeof(req), f);
+	vgpu_put_i32(&w, block_size);
+	vgpu_put_u64(&w, dyn_smem);
+	vgpu_put_u32(&w, flags);
+	return vgpu_rpc_i32(VGPU_OP_OCCUPANCY_BLOCKS, &w, blocks);
 }
 
 CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, CUfunction f, int block_size,
@@ -124,9 +100,8 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, CUfunction f, 
 CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t *bytes, CUfunction func, int blocks,
 						 int block_size)
 {
-	struct vgpu_wbuf a;
-	struct vgpu_rbuf r;
-	uint8_t args[8], reply[8];
+	struct vgpu_wbuf w;
+	uint8_t req[24];
 	uint64_t v;
 	struct CUfunc_st *f;
 	CUresult rc = vgpu_func_arg(func, &f);
@@ -135,17 +110,13 @@ CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t *bytes, CUfunction func,
 		return rc;
 	if (!bytes || blocks <= 0 || block_size <= 0)
 		return CUDA_ERROR_INVALID_VALUE;
-	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
-	vgpu_put_i32(&a, blocks);
-	vgpu_put_i32(&a, block_size);
-	rc = func_req(VGPU_OP_OCCUPANCY_DYN_SMEM, f, &a, reply, sizeof(reply), &r);
-	if (rc)
-		return rc;
-	v = vgpu_get_u64(&r);
-	if (!vgpu_rbuf_done(&r))
-		return CUDA_ERROR_UNKNOWN;
-	*bytes = v;
-	return CUDA_SUCCESS;
+	func_req(&w, req, sizeof(req), f);
+	vgpu_put_i32(&w, blocks);
+	vgpu_put_i32(&w, block_size);
+	rc = vgpu_rpc_u64(VGPU_OP_OCCUPANCY_DYN_SMEM, &w, &v);
+	if (!rc)
+		*bytes = v;
+	return rc;
 }
 
 /*

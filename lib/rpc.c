@@ -56,20 +56,36 @@ CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 	return rc;
 }
 
-CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out)
+/* A reply that is one integer of @size bytes (4 or 8); *out untouched on error. */
+static CUresult rpc_scalar(uint16_t op, struct vgpu_wbuf *w, size_t size, uint64_t *out)
 {
 	uint8_t buf[8];
 	struct vgpu_rbuf r;
-	CUresult rc = vgpu_rpc_buf(op, w, buf, sizeof(buf), &r);
+	CUresult rc = vgpu_rpc_buf(op, w, buf, size, &r);
 	uint64_t v;
 
 	if (rc)
 		return rc;
-	v = vgpu_get_u64(&r);
+	v = size == 4 ? vgpu_get_u32(&r) : vgpu_get_u64(&r);
 	if (!vgpu_rbuf_done(&r))
 		return CUDA_ERROR_UNKNOWN;
 	*out = v;
 	return CUDA_SUCCESS;
+}
+
+CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out)
+{
+	return rpc_scalar(op, w, sizeof(*out), out);
+}
+
+CUresult vgpu_rpc_i32(uint16_t op, struct vgpu_wbuf *w, int32_t *out)
+{
+	uint64_t v;
+	CUresult rc = rpc_scalar(op, w, sizeof(*out), &v);
+
+	if (!rc)
+		*out = (int32_t)(uint32_t)v;
+	return rc;
 }
 
 CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w)

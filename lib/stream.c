@@ -258,16 +258,24 @@ CUresult cuEventRecordWithFlags(CUevent ev, CUstream s, unsigned int flags)
 	return cuEventRecord(ev, s);
 }
 
+/* stream_ctx() for a query that writes through @out: a NULL @out is INVALID_VALUE. */
+static CUresult stream_query(CUstream s, const void *out, struct CUctx_st **c, uint64_t *h)
+{
+	CUresult rc = stream_ctx(s, c, h);
+
+	if (rc)
+		return rc;
+	return out ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
 CUresult cuStreamGetFlags(CUstream s, unsigned int *flags)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = stream_query(s, flags, &c, &sh);
 
 	if (rc)
 		return rc;
-	if (!flags)
-		return CUDA_ERROR_INVALID_VALUE;
 	*flags = sh ? s->flags : CU_STREAM_DEFAULT;
 	return CUDA_SUCCESS;
 }
@@ -276,12 +284,10 @@ CUresult cuStreamGetPriority(CUstream s, int *priority)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = stream_query(s, priority, &c, &sh);
 
 	if (rc)
 		return rc;
-	if (!priority)
-		return CUDA_ERROR_INVALID_VALUE;
 	*priority = sh ? s->priority : 0;
 	return CUDA_SUCCESS;
 }
@@ -290,12 +296,10 @@ CUresult cuStreamGetCtx(CUstream s, CUcontext *pctx)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = stream_query(s, pctx, &c, &sh);
 
 	if (rc)
 		return rc;
-	if (!pctx)
-		return CUDA_ERROR_INVALID_VALUE;
 	*pctx = c;
 	return CUDA_SUCCESS;
 }
@@ -304,12 +308,10 @@ CUresult cuStreamGetDevice(CUstream s, CUdevice *dev)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = stream_query(s, dev, &c, &sh);
 
 	if (rc)
 		return rc;
-	if (!dev)
-		return CUDA_ERROR_INVALID_VALUE;
 	*dev = c->dev;
 	return CUDA_SUCCESS;
 }
@@ -318,12 +320,10 @@ CUresult cuStreamGetId(CUstream s, unsigned long long *id)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = stream_query(s, id, &c, &sh);
 
 	if (rc)
 		return rc;
-	if (!id)
-		return CUDA_ERROR_INVALID_VALUE;
 	*id = sh;	/* the server's handle: unique in the session, 0 for the default stream */
 	return CUDA_SUCCESS;
 }

@@ -649,28 +649,9 @@ static nvmlReturn_t mem_info(struct nvmlDevice_st *d, unsigned long long *total,
 	return NVML_SUCCESS;
 }
 
-EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
-{
-	unsigned long long t, f;
-	struct nvmlDevice_st *d;
-	nvmlReturn_t ret = dev_of(device, &d);
-
-	if (ret)
-		return ret;
-	if (!memory)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	ret = mem_info(d, &t, &f);
-	if (ret)
-		return ret;
-	memory->total = t;
-	memory->free = f;
-	memory->used = t - f;
-	return NVML_SUCCESS;
-}
-
 EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
-	unsigned long long t, f;
+	unsigned long long t = 0, f = 0;
 	struct nvmlDevice_st *d;
 	nvmlReturn_t ret = dev_of(device, &d);
 
@@ -687,6 +668,20 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v
 	memory->reserved = 0;	/* vgpu reserves nothing inside a partition */
 	memory->free = f;
 	memory->used = t - f;
+	return NVML_SUCCESS;
+}
+
+/* The v2 answer without its reserved field. */
+EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
+{
+	nvmlMemory_v2_t m = { .version = nvmlMemory_v2 };
+	nvmlReturn_t ret = nvmlDeviceGetMemoryInfo_v2(device, memory ? &m : NULL);
+
+	if (ret)
+		return ret;
+	memory->total = m.total;
+	memory->free = m.free;
+	memory->used = m.used;
 	return NVML_SUCCESS;
 }
 

@@ -6,13 +6,20 @@
  */
 #include "server/session_int.h"
 
-/* The backend's context and function of a {ctx, func} pair, or NULL. */
-static void *func_of(struct session *s, uint64_t ctx, uint64_t func, void **c)
+/*
+ * After the whole request is read: the backend's context and function of
+ * its {ctx, func} pair; -EPROTO for a malformed request.
+ */
+static int func_of(struct session *s, struct vgpu_rbuf *r, uint64_t ctx, uint64_t func,
+		   void **c, void **f)
 {
-	struct vgpu_handle *f = vgpu_handle_get(&s->h, func, VGPU_H_FUNC);
+	struct vgpu_handle *h;
 
+	REQ_DONE(r);
+	h = vgpu_handle_get(&s->h, func, VGPU_H_FUNC);
 	*c = sess_ctx(s, ctx);
-	return *c && f ? f->obj : NULL;
+	*f = *c && h ? h->obj : NULL;
+	return *f ? 0 : CUDA_ERROR_INVALID_HANDLE;
 }
 
 static bool attrib_ok(int32_t attrib)
@@ -27,12 +34,11 @@ int op_func_get_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 	int32_t attrib = vgpu_get_i32(r);
 	void *c, *f;
 	int value = 0;
-	CUresult rc;
+	int rc;
 
-	REQ_DONE(r);
-	f = func_of(s, ctx, func, &c);
-	if (!f)
-		return CUDA_ERROR_INVALID_HANDLE;
+	rc = func_of(s, r, ctx, func, &c, &f);
+	if (rc)
+		return rc;
 	if (!attrib_ok(attrib))
 		return CUDA_ERROR_INVALID_VALUE;
 	rc = s->ops->func_get_attribute(s->be, c, f, attrib, &value);
@@ -48,11 +54,11 @@ int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 	int32_t attrib = vgpu_get_i32(r);
 	int32_t value = vgpu_get_i32(r);
 	void *c, *f;
+	int rc;
 
-	REQ_DONE(r);
-	f = func_of(s, ctx, func, &c);
-	if (!f)
-		return CUDA_ERROR_INVALID_HANDLE;
+	rc = func_of(s, r, ctx, func, &c, &f);
+	if (rc)
+		return rc;
 	if (!attrib_ok(attrib))
 		return CUDA_ERROR_INVALID_VALUE;
 	return s->ops->func_set_attribute(s->be, c, f, attrib, value);
@@ -67,12 +73,11 @@ int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf
 	uint32_t flags = vgpu_get_u32(r);
 	void *c, *f;
 	int blocks = 0;
-	CUresult rc;
+	int rc;
 
-	REQ_DONE(r);
-	f = func_of(s, ctx, func, &c);
-	if (!f)
-		return CUDA_ERROR_INVALID_HANDLE;
+	rc = func_of(s, r, ctx, func, &c, &f);
+	if (rc)
+		return rc;
 	if (block_size <= 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	rc = s->ops->occupancy_blocks(s->be, c, f, block_size, dyn_smem, flags, &blocks);
@@ -89,12 +94,11 @@ int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 	int32_t block_size = vgpu_get_i32(r);
 	void *c, *f;
 	uint64_t bytes = 0;
-	CUresult rc;
+	int rc;
 
-	REQ_DONE(r);
-	f = func_of(s, ctx, func, &c);
-	if (!f)
-		return CUDA_ERROR_INVALID_HANDLE;
+	rc = func_of(s, r, ctx, func, &c, &f);
+	if (rc)
+		return rc;
 	if (blocks <= 0 || block_size <= 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	rc = s->ops->occupancy_dyn_smem(s->be, c, f, blocks, block_size, &bytes);

@@ -27,7 +27,11 @@ int op_stream_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w
 	return CUDA_SUCCESS;
 }
 
-int op_stream_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+/* A backend call on a context and one of its streams or events. */
+typedef CUresult (*obj_call)(void *be, void *ctx, void *obj);
+
+/* A {u64 ctx, u64 stream} request answered by @call. */
+static int stream_call(struct session *s, struct vgpu_rbuf *r, obj_call call)
 {
 	uint64_t ctx = vgpu_get_u64(r);
 	uint64_t stream = vgpu_get_u64(r);
@@ -37,7 +41,12 @@ int op_stream_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	c = sess_ctx(s, ctx);
 	if (!c || !sess_stream(s, stream, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
-	return s->ops->stream_sync(s->be, c, st);
+	return call(s->be, c, st);
+}
+
+int op_stream_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	return stream_call(s, r, s->ops->stream_sync);
 }
 
 int op_stream_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
@@ -98,7 +107,8 @@ int op_event_record(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	return s->ops->event_record(s->be, c, e->obj, st);
 }
 
-int op_event_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+/* A {u64 ctx, u64 event} request answered by @call. */
+static int event_call(struct session *s, struct vgpu_rbuf *r, obj_call call)
 {
 	uint64_t ctx = vgpu_get_u64(r);
 	uint64_t ev = vgpu_get_u64(r);
@@ -109,7 +119,12 @@ int op_event_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	e = event_of(s, ctx, ev, &c);
 	if (!e)
 		return CUDA_ERROR_INVALID_HANDLE;
-	return s->ops->event_sync(s->be, c, e->obj);
+	return call(s->be, c, e->obj);
+}
+
+int op_event_sync(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	return event_call(s, r, s->ops->event_sync);
 }
 
 int op_event_elapsed(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
@@ -156,37 +171,18 @@ int op_stream_wait_event(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbu
 	void *c, *st;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	e = vgpu_handle_get(&s->h, event, VGPU_H_EVENT);
-	if (!c || !e || !sess_stream(s, stream, &st))
+	e = event_of(s, ctx, event, &c);
+	if (!e || !sess_stream(s, stream, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	return s->ops->stream_wait_event(s->be, c, st, e->obj, flags);
 }
 
 int op_stream_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 {
-	uint64_t ctx = vgpu_get_u64(r);
-	uint64_t stream = vgpu_get_u64(r);
-	void *c, *st;
-
-	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
-		return CUDA_ERROR_INVALID_HANDLE;
-	return s->ops->stream_query(s->be, c, st);
+	return stream_call(s, r, s->ops->stream_query);
 }
 
 int op_event_query(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 {
-	uint64_t ctx = vgpu_get_u64(r);
-	uint64_t event = vgpu_get_u64(r);
-	struct vgpu_handle *e;
-	void *c;
-
-	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	e = vgpu_handle_get(&s->h, event, VGPU_H_EVENT);
-	if (!c || !e)
-		return CUDA_ERROR_INVALID_HANDLE;
-	return s->ops->event_query(s->be, c, e->obj);
+	return event_call(s, r, s->ops->event_query);
 }

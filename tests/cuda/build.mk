@@ -17,6 +17,7 @@
 #   threads          four host threads, each with its own stream, buffers, events
 #   threads_ptds     the same, --default-stream per-thread (the _ptds/_ptsz forms)
 #   device_reset     work, cudaDeviceReset, work again (three rounds)
+# check.h holds the FAIL/CHECK macros the programs share.
 # `make cuda-progs` (needs nvcc; not part of all) builds them into
 # $(BUILD)/cuda/; tests/cuda/run-gpu.sh runs each natively and through vgpu
 # on a machine with a GPU and prints the table.
@@ -27,15 +28,15 @@ CUDA_TEST_BINS := $(CUDA_TEST_NAMES:%=$(BUILD)/cuda/%) $(BUILD)/cuda/vectoradd_s
 CUDART_SO := $(firstword $(wildcard $(CUDA_HOME)/lib64/libcudart.so.13 \
 				      $(CUDA_HOME)/lib64/libcudart.so.12))
 
-$(BUILD)/cuda/%: tests/cuda/%.cu
+$(BUILD)/cuda/%: tests/cuda/%.cu tests/cuda/check.h
 	@mkdir -p $(@D)
 	$(NVCC) -arch=$(CUDA_TEST_ARCH) -o $@ $<
 
-$(BUILD)/cuda/%_shared: tests/cuda/%.cu
+$(BUILD)/cuda/%_shared: tests/cuda/%.cu tests/cuda/check.h
 	@mkdir -p $(@D)
 	$(NVCC) -arch=$(CUDA_TEST_ARCH) -cudart shared -o $@ $<
 
-$(BUILD)/cuda/%_ptds: tests/cuda/%.cu
+$(BUILD)/cuda/%_ptds: tests/cuda/%.cu tests/cuda/check.h
 	@mkdir -p $(@D)
 	$(NVCC) -arch=$(CUDA_TEST_ARCH) --default-stream per-thread -o $@ $<
 

@@ -7,18 +7,8 @@
 #include <cstdlib>
 #include <cuda_runtime.h>
 
-#define FAIL(...)                                           \
-	do {                                                \
-		printf("device_reset: FAIL " __VA_ARGS__);  \
-		printf("\n");                               \
-		return 1;                                   \
-	} while (0)
-#define CHECK(call)                                                                   \
-	do {                                                                          \
-		cudaError_t e_ = (call);                                              \
-		if (e_ != cudaSuccess)                                                \
-			FAIL("%s: %s (%d)", #call, cudaGetErrorString(e_), (int)e_); \
-	} while (0)
+#define TEST_NAME "device_reset"
+#include "check.h"
 
 __constant__ int offset;
 

@@ -7,18 +7,8 @@
 #include <cstring>
 #include <cuda_runtime.h>
 
-#define FAIL(...)                                      \
-	do {                                           \
-		printf("pitched: FAIL " __VA_ARGS__);  \
-		printf("\n");                          \
-		return 1;                              \
-	} while (0)
-#define CHECK(call)                                                                   \
-	do {                                                                          \
-		cudaError_t e_ = (call);                                              \
-		if (e_ != cudaSuccess)                                                \
-			FAIL("%s: %s (%d)", #call, cudaGetErrorString(e_), (int)e_); \
-	} while (0)
+#define TEST_NAME "pitched"
+#include "check.h"
 
 __global__ void add_row_index(float *p, size_t pitch, int w, int h)
 {

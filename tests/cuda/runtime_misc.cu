@@ -9,18 +9,8 @@
 #include <cstring>
 #include <cuda_runtime.h>
 
-#define FAIL(...)                                           \
-	do {                                                \
-		printf("runtime_misc: FAIL " __VA_ARGS__);  \
-		printf("\n");                               \
-		return 1;                                   \
-	} while (0)
-#define CHECK(call)                                                                   \
-	do {                                                                          \
-		cudaError_t e_ = (call);                                              \
-		if (e_ != cudaSuccess)                                                \
-			FAIL("%s: %s (%d)", #call, cudaGetErrorString(e_), (int)e_); \
-	} while (0)
+#define TEST_NAME "runtime_misc"
+#include "check.h"
 
 /* Reverse each block's slice through dynamic shared memory. */
 __global__ void reverse_blocks(const int *in, int *out, int per_block)

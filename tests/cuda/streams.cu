@@ -9,6 +9,9 @@
 #include <cstring>
 #include <cuda_runtime.h>
 
+#define TEST_NAME "streams"
+#include "check.h"
+
 #define NSTREAMS 4
 
 __global__ void affine(float *p, float a, float b, int n)
@@ -18,19 +21,6 @@ __global__ void affine(float *p, float a, float b, int n)
 	if (i < n)
 		p[i] = a * p[i] + b;
 }
-
-#define FAIL(...)                                      \
-	do {                                           \
-		printf("streams: FAIL " __VA_ARGS__);  \
-		printf("\n");                          \
-		return 1;                              \
-	} while (0)
-#define CHECK(call)                                                                   \
-	do {                                                                          \
-		cudaError_t e_ = (call);                                              \
-		if (e_ != cudaSuccess)                                                \
-			FAIL("%s: %s (%d)", #call, cudaGetErrorString(e_), (int)e_); \
-	} while (0)
 
 int main(void)
 {

@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cuda_runtime.h>
 
+#define TEST_NAME "templates"
+#include "check.h"
+
 __constant__ float coef[4];
 __device__ unsigned int hits;
 
@@ -47,19 +50,6 @@ __global__ void block_sum(const int *in, long long *out, int n)
 	if (threadIdx.x == 0)
 		atomicAdd((unsigned long long *)out, (unsigned long long)part[0]);
 }
-
-#define FAIL(...)                                        \
-	do {                                             \
-		printf("templates: FAIL " __VA_ARGS__);  \
-		printf("\n");                            \
-		return 1;                                \
-	} while (0)
-#define CHECK(call)                                                                   \
-	do {                                                                          \
-		cudaError_t e_ = (call);                                              \
-		if (e_ != cudaSuccess)                                                \
-			FAIL("%s: %s (%d)", #call, cudaGetErrorString(e_), (int)e_); \
-	} while (0)
 
 template <typename T>
 static int run_scale(const char *what, T factor)

@@ -10,7 +10,8 @@
 #   test_lib_runtime  the runtime's other calls: pinned memory, pointer attributes,
 #                     unified and pitched copies, stream waits, host functions,
 #                     stream-ordered allocation, context limits, device queries
-#   test_lib_progs    tests/progs programs against a spawned vgpu-server (sim)
+#   test_lib_progs    tests/progs programs against a spawned vgpu-server (sim;
+#                     spawn_server.c, shared with test_nvml)
 #   test_lib_ring     the /dev/vgpuN ring transport against a fake module and
 #                     daemon (syscalls wrapped with ld --wrap), whole library
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
@@ -57,7 +58,8 @@ $(BUILD)/tests/test_lib_entries: $(BUILD)/tests/unit/test_lib_entries.o $(BUILD)
 
 # (tests/progs/build.mk is read after this file: name the programs here)
 LIB_TEST_PROGS := $(addprefix $(BUILD)/tests/progs/,saxpy_drv reduce_drv api_drv spin_alloc)
-$(BUILD)/tests/test_lib_progs: $(BUILD)/tests/unit/test_lib_progs.o | $(LIB_TEST_PROGS) \
+$(BUILD)/tests/test_lib_progs: $(BUILD)/tests/unit/test_lib_progs.o \
+			       $(BUILD)/tests/unit/spawn_server.o | $(LIB_TEST_PROGS) \
 			       $(VGPU_SERVER) $(VGPU_STAT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CMOCKA_LIBS)

@@ -14,7 +14,8 @@ $(BUILD)/tests/unit/test_nvml.o: CFLAGS += -I$(CUDA_INC) $(if $(NVML_H),-DVGPU_H
 	-DVGPU_BUILD_DIR='"$(abspath $(BUILD))"' \
 	-DVGPU_NVML_SYMBOLS='"$(abspath $(LIBNVML_SYMBOLS))"'
 
-$(BUILD)/tests/test_nvml: $(BUILD)/tests/unit/test_nvml.o $(LIBNVML_LINK) $(LIBCUDA_LINK) \
+$(BUILD)/tests/test_nvml: $(BUILD)/tests/unit/test_nvml.o $(BUILD)/tests/unit/spawn_server.o \
+			  $(LIBNVML_LINK) $(LIBCUDA_LINK) \
 			  $(LIBNVML_SYMBOLS) | $(VGPU_SERVER)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/nvml -lnvidia-ml -L$(BUILD)/lib -lcuda \

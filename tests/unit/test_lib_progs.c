@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,31 +22,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tests/unit/spawn_server.h"
 
 #define BIN(name)	VGPU_BUILD_DIR "/bin/" name
 #define PROG(name)	VGPU_BUILD_DIR "/tests/progs/" name
 #define RUN_TIMEOUT_S	60
 
-static struct {
-	pid_t pid;
-	char hostport[64];
-} server;
+static struct spawned_server server;
 
 struct child {
 	pid_t pid;
 	int out;	/* read end of its stdout */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Start argv with stdout on a pipe; env: the library path, VGPU_SERVER (if
@@ -64,12 +53,7 @@ static struct child spawn(char *const argv[], const char *hostport, const char *
 	assert_true(c.pid >= 0);
 	if (!c.pid) {
 		dup2(p[1], 1);
-		if (!getenv("VGPU_TEST_VERBOSE")) {
-			int null = open("/dev/null", O_WRONLY);
-
-			if (null >= 0)
-				dup2(null, 2);
-		}
+		quiet_stderr();
 		setenv("LD_LIBRARY_PATH", VGPU_BUILD_DIR "/lib", 1);
 		if (hostport)
 			setenv("VGPU_SERVER", hostport, 1);
@@ -83,45 +67,6 @@ static struct child spawn(char *const argv[], const char *hostport, const char *
 	close(p[1]);
 	c.out = p[0];
 	return c;
-}
-
-/* Read one line from fd within timeout_s; false on EOF or timeout. */
-static bool read_line(int fd, char *buf, size_t cap, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-	size_t n = 0;
-
-	while (n + 1 < cap) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int left = (int)((end - now_s()) * 1000);
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			return false;
-		if (read(fd, buf + n, 1) != 1)
-			return false;
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-	return true;
-}
-
-/* Wait for the child within timeout_s (then SIGKILL it); its exit status or -1. */
-static int wait_child(pid_t pid, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-	int st;
-
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_s() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		usleep(10000);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Run a program to its end; its exit status, its output's last line in last. */
@@ -140,25 +85,12 @@ static int run(char *const argv[], const char *hostport, const char *device,
 
 static int start_server(void **state)
 {
-	char *argv[] = { BIN("vgpu-server"), "--backend", "sim", "--listen", "127.0.0.1:0",
-			 "--sim-mem", "256M", "--log-level", "err", NULL };
-	struct child c = spawn(argv, NULL, NULL);
-	char line[128];
-
-	server.pid = c.pid;
-	if (!read_line(c.out, line, sizeof(line), 10) ||
-	    sscanf(line, "listening on %63s", server.hostport) != 1)
-		return -1;
-	close(c.out);
-	return 0;
+	return spawn_server(&server, BIN("vgpu-server"));
 }
 
 static int stop_server(void **state)
 {
-	if (server.pid > 0) {
-		kill(server.pid, SIGTERM);
-		wait_child(server.pid, 10);
-	}
+	stop_spawned_server(&server);
 	return 0;
 }
 

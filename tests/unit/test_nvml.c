@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -40,102 +39,23 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tests/unit/spawn_server.h"
 
 #define BIN(name)	VGPU_BUILD_DIR "/bin/" name
 #define LIBCUDA_DIR	VGPU_BUILD_DIR "/lib"
 #define SIM_MEM		(256ull << 20)
 
-static struct {
-	pid_t pid;
-	char hostport[64];
-} server;
+static struct spawned_server server;
 
 static char self_path[4096];	/* this program, for the child scenarios */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool read_line(int fd, char *buf, size_t cap, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-	size_t n = 0;
-
-	while (n + 1 < cap) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int left = (int)((end - now_s()) * 1000);
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			return false;
-		if (read(fd, buf + n, 1) != 1)
-			return false;
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-	return true;
-}
-
-/* Its exit status, or -1 (killed after timeout_s, or died of a signal). */
-static int wait_child(pid_t pid, double timeout_s)
-{
-	double end = now_s() + timeout_s;
-	int st;
-
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_s() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		usleep(10000);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void quiet_stderr(void)
-{
-	if (!getenv("VGPU_TEST_VERBOSE")) {
-		int null = open("/dev/null", O_WRONLY);
-
-		if (null >= 0)
-			dup2(null, 2);
-	}
-}
-
 static int start_server(void **state)
 {
-	char *argv[] = { BIN("vgpu-server"), "--backend", "sim", "--listen", "127.0.0.1:0",
-			 "--sim-mem", "256M", "--log-level", "err", NULL };
-	char line[128];
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
+	if (spawn_server(&server, BIN("vgpu-server")))
 		return -1;
-	server.pid = fork();
-	if (server.pid < 0)
-		return -1;
-	if (!server.pid) {
-		dup2(p[1], 1);
-		quiet_stderr();
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	if (!read_line(p[0], line, sizeof(line), 10) ||
-	    sscanf(line, "listening on %63s", server.hostport) != 1) {
-		close(p[0]);
-		return -1;
-	}
-	close(p[0]);
 	/* this process's libcuda (and so NVML) talks to it directly */
 	setenv("VGPU_SERVER", server.hostport, 1);
 	unsetenv("NVML_VGPU_LIBCUDA");
@@ -144,11 +64,7 @@ static int start_server(void **state)
 
 static int stop_server(void **state)
 {
-	if (server.pid > 0) {
-		kill(server.pid, SIGTERM);
-		wait_child(server.pid, 10);
-		server.pid = 0;
-	}
+	stop_spawned_server(&server);
 	return 0;
 }
 

@@ -126,34 +126,76 @@ static void finish(struct peer *p)
 	free(p);
 }
 
-/* FUNC_GET_ATTRIBUTE: the value, or the status when it fails. */
-static int32_t get_attr(struct peer *p, uint64_t func, int32_t attrib, uint32_t *st)
+/* A request {ctx, handle, ...}: w initialised, the two handles put. */
+static void req_start(struct vgpu_wbuf *w, struct peer *p, uint64_t h)
 {
-	struct vgpu_wbuf w;
+	vgpu_wbuf_init(w);
+	vgpu_put_u64(w, p->ctx);
+	vgpu_put_u64(w, h);
+}
+
+/* Send w (and free it); the status.  A reply of one i32 goes to *v if v. */
+static uint32_t call(struct peer *p, uint16_t op, struct vgpu_wbuf *w, int32_t *v)
+{
 	struct vgpu_rbuf r;
 	void *mem;
-	int32_t v = -1;
+	uint32_t st = rpc(p, op, w, &r, &mem);
 
-	vgpu_wbuf_init(&w);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, func);
-	vgpu_put_i32(&w, attrib);
-	*st = rpc(p, VGPU_OP_FUNC_GET_ATTRIBUTE, &w, &r, &mem);
-	if (!*st) {
-		v = vgpu_get_i32(&r);
+	if (!st && v) {
+		*v = vgpu_get_i32(&r);
 		assert_true(vgpu_rbuf_done(&r));
 	}
 	free(mem);
-	vgpu_wbuf_free(&w);
+	vgpu_wbuf_free(w);
+	return st;
+}
+
+/* FUNC_GET_ATTRIBUTE: the value, or -1 and the status when it fails. */
+static int32_t get_attr(struct peer *p, uint64_t func, int32_t attrib, uint32_t *st)
+{
+	struct vgpu_wbuf w;
+	int32_t v = -1;
+
+	req_start(&w, p, func);
+	vgpu_put_i32(&w, attrib);
+	*st = call(p, VGPU_OP_FUNC_GET_ATTRIBUTE, &w, &v);
 	return v;
+}
+
+static uint32_t set_attr(struct peer *p, int32_t attrib, int32_t value)
+{
+	struct vgpu_wbuf w;
+
+	req_start(&w, p, p->func);
+	vgpu_put_i32(&w, attrib);
+	vgpu_put_i32(&w, value);
+	return call(p, VGPU_OP_FUNC_SET_ATTRIBUTE, &w, NULL);
+}
+
+static uint32_t occupancy_blocks(struct peer *p, int32_t block_size, int32_t *blocks)
+{
+	struct vgpu_wbuf w;
+
+	req_start(&w, p, p->func);
+	vgpu_put_i32(&w, block_size);
+	vgpu_put_u64(&w, 0);
+	vgpu_put_u32(&w, 0);
+	return call(p, VGPU_OP_OCCUPANCY_BLOCKS, &w, blocks);
+}
+
+static uint32_t wait_event(struct peer *p, uint64_t stream, uint64_t event)
+{
+	struct vgpu_wbuf w;
+
+	req_start(&w, p, stream);
+	vgpu_put_u64(&w, event);
+	vgpu_put_u32(&w, 0);
+	return call(p, VGPU_OP_STREAM_WAIT_EVENT, &w, NULL);
 }
 
 static void test_func_attributes(void **state)
 {
 	struct peer *p = start();
-	struct vgpu_wbuf w;
-	struct vgpu_rbuf r;
-	void *mem;
 	uint32_t st;
 
 	assert_int_equal(get_attr(p, p->func, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, &st), 1024);
@@ -167,26 +209,12 @@ static void test_func_attributes(void **state)
 	get_attr(p, p->mod, CU_FUNC_ATTRIBUTE_NUM_REGS, &st);	/* a module is no function */
 	assert_int_equal(st, CUDA_ERROR_INVALID_HANDLE);
 
-	vgpu_wbuf_init(&w);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
-	vgpu_put_i32(&w, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
-	vgpu_put_i32(&w, 32768);
-	assert_int_equal(rpc(p, VGPU_OP_FUNC_SET_ATTRIBUTE, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
-	vgpu_put_i32(&w, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
-	vgpu_put_i32(&w, 1 << 20);	/* more than a block can have */
-	assert_int_equal(rpc(p, VGPU_OP_FUNC_SET_ATTRIBUTE, &w, &r, &mem), CUDA_ERROR_INVALID_VALUE);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
-	vgpu_put_i32(&w, CU_FUNC_ATTRIBUTE_NUM_REGS);	/* read-only */
-	vgpu_put_i32(&w, 16);
-	assert_int_equal(rpc(p, VGPU_OP_FUNC_SET_ATTRIBUTE, &w, &r, &mem), CUDA_ERROR_INVALID_VALUE);
-	free(mem);
-	vgpu_wbuf_free(&w);
+	assert_int_equal(set_attr(p, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 32768), 0);
+	/* more than a block can have */
+	assert_int_equal(set_attr(p, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, 1 << 20),
+			 CUDA_ERROR_INVALID_VALUE);
+	/* read-only */
+	assert_int_equal(set_attr(p, CU_FUNC_ATTRIBUTE_NUM_REGS, 16), CUDA_ERROR_INVALID_VALUE);
 	finish(p);
 }
 
@@ -194,43 +222,21 @@ static void test_occupancy(void **state)
 {
 	struct peer *p = start();
 	struct vgpu_wbuf w;
-	struct vgpu_rbuf r;
-	void *mem;
+	int32_t blocks = -1;
 
-	vgpu_wbuf_init(&w);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
-	vgpu_put_i32(&w, 512);
-	vgpu_put_u64(&w, 0);
-	vgpu_put_u32(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_OCCUPANCY_BLOCKS, &w, &r, &mem), 0);
-	assert_int_equal(vgpu_get_i32(&r), 4);
-	assert_true(vgpu_rbuf_done(&r));
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
-	vgpu_put_i32(&w, 0);
-	vgpu_put_u64(&w, 0);
-	vgpu_put_u32(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_OCCUPANCY_BLOCKS, &w, &r, &mem), CUDA_ERROR_INVALID_VALUE);
-	free(mem);
+	assert_int_equal(occupancy_blocks(p, 512, &blocks), 0);
+	assert_int_equal(blocks, 4);
+	assert_int_equal(occupancy_blocks(p, 0, &blocks), CUDA_ERROR_INVALID_VALUE);
 
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->func);
+	req_start(&w, p, p->func);
 	vgpu_put_i32(&w, 8);
 	vgpu_put_i32(&w, 128);
-	assert_int_equal(rpc(p, VGPU_OP_OCCUPANCY_DYN_SMEM, &w, &r, &mem), 0);
-	assert_true(vgpu_get_u64(&r) == 228 * 1024 / 8);
-	assert_true(vgpu_rbuf_done(&r));
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->stream);	/* a stream is no function */
-	vgpu_put_i32(&w, 8);
-	vgpu_put_i32(&w, 128);
-	assert_int_equal(rpc(p, VGPU_OP_OCCUPANCY_DYN_SMEM, &w, &r, &mem),
-			 CUDA_ERROR_INVALID_HANDLE);
-	free(mem);
+	assert_true(rpc_u64(p, VGPU_OP_OCCUPANCY_DYN_SMEM, &w) == 228 * 1024 / 8);
 	vgpu_wbuf_free(&w);
+	req_start(&w, p, p->stream);	/* a stream is no function */
+	vgpu_put_i32(&w, 8);
+	vgpu_put_i32(&w, 128);
+	assert_int_equal(call(p, VGPU_OP_OCCUPANCY_DYN_SMEM, &w, NULL), CUDA_ERROR_INVALID_HANDLE);
 	finish(p);
 }
 
@@ -238,47 +244,19 @@ static void test_stream_wait_and_query(void **state)
 {
 	struct peer *p = start();
 	struct vgpu_wbuf w;
-	struct vgpu_rbuf r;
-	void *mem;
 
-	vgpu_wbuf_init(&w);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->event);
+	req_start(&w, p, p->event);
 	vgpu_put_u64(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_EVENT_RECORD, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->stream);
-	vgpu_put_u64(&w, p->event);
-	vgpu_put_u32(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_STREAM_WAIT_EVENT, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, 0);		/* the default stream waits too */
-	vgpu_put_u64(&w, p->event);
-	vgpu_put_u32(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_STREAM_WAIT_EVENT, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->stream);
-	vgpu_put_u64(&w, p->stream);	/* not an event */
-	vgpu_put_u32(&w, 0);
-	assert_int_equal(rpc(p, VGPU_OP_STREAM_WAIT_EVENT, &w, &r, &mem),
-			 CUDA_ERROR_INVALID_HANDLE);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->stream);
-	assert_int_equal(rpc(p, VGPU_OP_STREAM_QUERY, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->event);
-	assert_int_equal(rpc(p, VGPU_OP_EVENT_QUERY, &w, &r, &mem), 0);
-	free(mem);
-	vgpu_put_u64(&w, p->ctx);
-	vgpu_put_u64(&w, p->event + 1);
-	assert_int_equal(rpc(p, VGPU_OP_EVENT_QUERY, &w, &r, &mem), CUDA_ERROR_INVALID_HANDLE);
-	free(mem);
-	vgpu_wbuf_free(&w);
+	assert_int_equal(call(p, VGPU_OP_EVENT_RECORD, &w, NULL), 0);
+	assert_int_equal(wait_event(p, p->stream, p->event), 0);
+	assert_int_equal(wait_event(p, 0, p->event), 0);	/* the default stream waits too */
+	assert_int_equal(wait_event(p, p->stream, p->stream), CUDA_ERROR_INVALID_HANDLE);
+	req_start(&w, p, p->stream);
+	assert_int_equal(call(p, VGPU_OP_STREAM_QUERY, &w, NULL), 0);
+	req_start(&w, p, p->event);
+	assert_int_equal(call(p, VGPU_OP_EVENT_QUERY, &w, NULL), 0);
+	req_start(&w, p, p->event + 1);
+	assert_int_equal(call(p, VGPU_OP_EVENT_QUERY, &w, NULL), CUDA_ERROR_INVALID_HANDLE);
 	finish(p);
 }
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn_server.h - a `vgpu-server --backend sim` child process for the
+ * tests that run programs against it, and the child-process helpers they
+ * share (spawn_server.c).
+ */
+#ifndef VGPU_TESTS_SPAWN_SERVER_H
+#define VGPU_TESTS_SPAWN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spawned_server {
+	pid_t pid;
+	char hostport[64];	/* what it listens on, "127.0.0.1:<port>" */
+};
+
+/* CLOCK_MONOTONIC in seconds. */
+double now_s(void);
+/* Read one line from fd within timeout_s; false on EOF or timeout. */
+bool read_line(int fd, char *buf, size_t cap, double timeout_s);
+/* Its exit status, or -1 (killed after timeout_s, or died of a signal). */
+int wait_child(pid_t pid, double timeout_s);
+/* Send stderr to /dev/null unless VGPU_TEST_VERBOSE is set (in a child). */
+void quiet_stderr(void);
+
+/* Start the server at path (256M of sim memory) and read its port; 0 or -1. */
+int spawn_server(struct spawned_server *srv, const char *path);
+/* SIGTERM it (if running) and reap it. */
+void stop_spawned_server(struct spawned_server *srv);
+
+#endif
