@@ -73,8 +73,7 @@ int op_memcpy_htod(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	void *c, *st;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
+	if (!sess_ctx_stream(s, ctx, stream, &c, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	if (!sess_range_ok(s, dst, n))
 		return CUDA_ERROR_INVALID_VALUE;
@@ -92,8 +91,7 @@ int op_memcpy_dtoh(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	void *c, *st, *dst;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
+	if (!sess_ctx_stream(s, ctx, stream, &c, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	/* the reply is u32 length + data and must fit in one frame */
 	if (size > VGPU_PROTO_MAX_BODY - 4 || !sess_range_ok(s, src, size))
@@ -116,8 +114,7 @@ int op_memcpy_dtod(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	void *c, *st;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
+	if (!sess_ctx_stream(s, ctx, stream, &c, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	if (!sess_range_ok(s, dst, size) || !sess_range_ok(s, src, size))
 		return CUDA_ERROR_INVALID_VALUE;
@@ -137,8 +134,7 @@ int op_memset(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	void *c, *st;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
+	if (!sess_ctx_stream(s, ctx, stream, &c, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	if ((elem != 1 && elem != 2 && elem != 4) || count > UINT64_MAX / 4 ||
 	    !sess_range_ok(s, dst, count * elem))

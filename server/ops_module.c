@@ -12,7 +12,6 @@ int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	size_t n;
 	const void *image = vgpu_get_bytes(r, &n);
 	void *c, *mod;
-	uint64_t id;
 	CUresult rc;
 
 	REQ_DONE(r);
@@ -24,13 +23,7 @@ int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	rc = s->ops->module_load(s->be, c, image, n, &mod);
 	if (rc)
 		return rc;
-	id = vgpu_handle_new(&s->h, VGPU_H_MODULE, mod, ctx);
-	if (!id) {
-		s->ops->module_unload(s->be, c, mod);
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	vgpu_put_u64(w, id);
-	return CUDA_SUCCESS;
+	return sess_reply_new_handle(s, w, VGPU_H_MODULE, mod, ctx, c, s->ops->module_unload);
 }
 
 int op_module_unload(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)

@@ -8,7 +8,6 @@ int op_stream_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w
 	uint32_t flags = vgpu_get_u32(r);
 	int32_t prio = vgpu_get_i32(r);
 	void *c, *st;
-	uint64_t id;
 	CUresult rc;
 
 	REQ_DONE(r);
@@ -18,28 +17,18 @@ int op_stream_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w
 	rc = s->ops->stream_create(s->be, c, flags, prio, &st);
 	if (rc)
 		return rc;
-	id = vgpu_handle_new(&s->h, VGPU_H_STREAM, st, ctx);
-	if (!id) {
-		s->ops->stream_destroy(s->be, c, st);
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	vgpu_put_u64(w, id);
-	return CUDA_SUCCESS;
+	return sess_reply_new_handle(s, w, VGPU_H_STREAM, st, ctx, c, s->ops->stream_destroy);
 }
 
-/* A backend call on a context and one of its streams or events. */
-typedef CUresult (*obj_call)(void *be, void *ctx, void *obj);
-
 /* A {u64 ctx, u64 stream} request answered by @call. */
-static int stream_call(struct session *s, struct vgpu_rbuf *r, obj_call call)
+static int stream_call(struct session *s, struct vgpu_rbuf *r, sess_obj_fn call)
 {
 	uint64_t ctx = vgpu_get_u64(r);
 	uint64_t stream = vgpu_get_u64(r);
 	void *c, *st;
 
 	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
-	if (!c || !sess_stream(s, stream, &st))
+	if (!sess_ctx_stream(s, ctx, stream, &c, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	return call(s->be, c, st);
 }
@@ -66,7 +55,6 @@ int op_event_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	uint64_t ctx = vgpu_get_u64(r);
 	uint32_t flags = vgpu_get_u32(r);
 	void *c, *ev;
-	uint64_t id;
 	CUresult rc;
 
 	REQ_DONE(r);
@@ -76,13 +64,7 @@ int op_event_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	rc = s->ops->event_create(s->be, c, flags, &ev);
 	if (rc)
 		return rc;
-	id = vgpu_handle_new(&s->h, VGPU_H_EVENT, ev, ctx);
-	if (!id) {
-		s->ops->event_destroy(s->be, c, ev);
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	vgpu_put_u64(w, id);
-	return CUDA_SUCCESS;
+	return sess_reply_new_handle(s, w, VGPU_H_EVENT, ev, ctx, c, s->ops->event_destroy);
 }
 
 /* ctx and event handles of a request, or NULL. */
@@ -108,7 +90,7 @@ int op_event_record(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 }
 
 /* A {u64 ctx, u64 event} request answered by @call. */
-static int event_call(struct session *s, struct vgpu_rbuf *r, obj_call call)
+static int event_call(struct session *s, struct vgpu_rbuf *r, sess_obj_fn call)
 {
 	uint64_t ctx = vgpu_get_u64(r);
 	uint64_t ev = vgpu_get_u64(r);

@@ -111,6 +111,25 @@ bool sess_stream(struct session *s, uint64_t id, void **stream)
 	return true;
 }
 
+bool sess_ctx_stream(struct session *s, uint64_t ctx, uint64_t stream, void **c, void **st)
+{
+	*c = sess_ctx(s, ctx);
+	return *c && sess_stream(s, stream, st);
+}
+
+int sess_reply_new_handle(struct session *s, struct vgpu_wbuf *w, int type, void *obj,
+			  uint64_t parent, void *c, sess_obj_fn undo)
+{
+	uint64_t id = vgpu_handle_new(&s->h, type, obj, parent);
+
+	if (!id) {
+		undo(s->be, c, obj);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	vgpu_put_u64(w, id);
+	return CUDA_SUCCESS;
+}
+
 int sess_ordinal(struct session *s, uint32_t ordinal)
 {
 	return ordinal < s->dev_count ? (int)(s->dev_base + ordinal) : -1;

@@ -53,6 +53,17 @@ typedef int (*vgpu_op_fn)(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 void *sess_ctx(struct session *s, uint64_t ctx);
 /* Stream handle -> backend stream (0 -> NULL, the default stream); false if unknown. */
 bool sess_stream(struct session *s, uint64_t id, void **stream);
+/* Both of a request's ctx and stream handles; false if either is unknown. */
+bool sess_ctx_stream(struct session *s, uint64_t ctx, uint64_t stream, void **c, void **st);
+/* A backend call on an object of a context (sync, query, destroy, ...). */
+typedef CUresult (*sess_obj_fn)(void *be, void *ctx, void *obj);
+/*
+ * Publish a new backend object @obj of context @c as a handle of @type
+ * under @parent and put its id in the reply; when no handle can be made,
+ * @undo destroys the object.  Returns the CUresult for the reply.
+ */
+int sess_reply_new_handle(struct session *s, struct vgpu_wbuf *w, int type, void *obj,
+			  uint64_t parent, void *c, sess_obj_fn undo);
 /* Client device ordinal -> backend ordinal, or -1. */
 int sess_ordinal(struct session *s, uint32_t ordinal);
 /* Is [addr, addr+len) inside one of the session's ranges (len 0: always)? */

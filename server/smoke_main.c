@@ -13,25 +13,10 @@
 #include <unistd.h>
 
 #include "common/proto.h"
+#include "server/sim_ptx.h"
 
-/* saxpy and sim_counter with the same layout as the sim's built-ins */
-static const char saxpy_ptx[] =
-	".version 7.0\n.target sm_52\n.address_size 64\n"
-	".visible .global .align 4 .u32 sim_counter;\n"
-	".visible .entry saxpy(.param .f32 a, .param .u64 x, .param .u64 y, .param .u32 n)\n"
-	"{\n"
-	"  .reg .pred %p<2>; .reg .f32 %f<5>; .reg .b32 %r<6>; .reg .b64 %rd<8>;\n"
-	"  ld.param.f32 %f1, [a]; ld.param.u64 %rd1, [x]; ld.param.u64 %rd2, [y];\n"
-	"  ld.param.u32 %r2, [n];\n"
-	"  mov.u32 %r3, %ctaid.x; mov.u32 %r4, %ntid.x; mov.u32 %r5, %tid.x;\n"
-	"  mad.lo.s32 %r1, %r3, %r4, %r5;\n"
-	"  setp.ge.s32 %p1, %r1, %r2;\n"
-	"  @%p1 bra DONE;\n"
-	"  cvta.to.global.u64 %rd3, %rd1; cvta.to.global.u64 %rd4, %rd2;\n"
-	"  mul.wide.s32 %rd5, %r1, 4; add.s64 %rd6, %rd3, %rd5; add.s64 %rd7, %rd4, %rd5;\n"
-	"  ld.global.f32 %f2, [%rd6]; ld.global.f32 %f3, [%rd7];\n"
-	"  fma.rn.f32 %f4, %f1, %f2, %f3; st.global.f32 [%rd7], %f4;\n"
-	"DONE:\n  ret;\n}\n";
+/* the sim's kernels as PTX: saxpy and sim_counter for a real GPU */
+static const char saxpy_ptx[] = VGPU_SIM_KERNELS_PTX;
 static const char sim_image[] = "//vgpu-sim smoke\n";
 
 static int fd;
