@@ -1,6 +1,6 @@
 # tests/build.mk - every test fragment, and the targets that run them.
 # Unit tests (cmocka) add themselves to UNIT_TESTS; guest tests define
-# their own targets (kunit, vm-modtest) and vmtest runs the end-to-end
+# their own targets (kunit, modtest) and vmtest runs the end-to-end
 # guest test of the whole chain.
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 

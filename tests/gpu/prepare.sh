@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$(realpath -m "${1:-$ROOT/.carry/gpu}")
 cd "$ROOT"
-make -s all progs modules kernels cuda-progs
+make -s all progs modules modtest kernels cuda-progs
 KVER=${KVER:-$(modinfo -F vermagic vgpu.ko | cut -d' ' -f1)}
 rm -rf "$C" && mkdir -p "$C/build/bin" "$C/build/lib" "$C/build/tests/progs" "$C/kernels"
 cp build/bin/vgpu-server build/bin/vgpu-stat "$C/build/bin/"

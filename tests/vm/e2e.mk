@@ -4,9 +4,9 @@
 
 .PHONY: vmtest demo
 vmtest: setup
-	$(MAKE) all progs modules
+	$(MAKE) all progs modules modtest
 	tests/vm/e2e.sh e2e $(BUILD)
 
 demo: setup
-	$(MAKE) all progs modules
+	$(MAKE) all progs modules modtest
 	tests/vm/e2e.sh demo $(BUILD)

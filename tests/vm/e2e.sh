@@ -46,7 +46,7 @@ fi
 MODE=${1:-e2e}
 B=$(realpath -m "${2:-$ROOT/build}")
 mkdir -p "$B/vm"
-gcc -static -O2 -Wall -I"$ROOT" -o "$B/vm/modtest" "$ROOT/tests/vm/modtest.c" -luring
+test -x "$B/vm/modtest" || { echo "no $B/vm/modtest (make modtest)" >&2; exit 1; }
 KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || { echo "no $KERNEL (scripts/setup.sh installs linux-image-amd64)" >&2; exit 1; }
 [ -f "$ROOT/vgpu.ko" ] || { echo "vgpu.ko not built (make modules)" >&2; exit 1; }
