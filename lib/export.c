@@ -13,8 +13,7 @@
  * meaning is unknown answer CUDA_ERROR_NOT_SUPPORTED and say so under
  * VGPU_DEBUG.  Ids the library does not serve answer
  * CUDA_ERROR_INVALID_VALUE, as the real driver does for unknown ids; among
- * them f8cff951... (CUDA 13's multi-table, which the runtime does without)
- * and 21318c60... (used by cuBLAS; not served yet).
+ * them f8cff951... (CUDA 13's multi-table, which the runtime does without).
  */
 #include "lib/driver.h"
 #include "lib/debug.h"
@@ -104,10 +103,43 @@ static const void *const hooks_table[7] = {
 
 /* ---- 42d85a81: TOOLS_TLS ------------------------------------------------ */
 
-STUB(tools_tls, 1) STUB(tools_tls, 2)
+STUB(tools_tls, 1)
+
+/* [2]: the calling thread's current context (cuBLASLt keys its kernels by it). */
+static CUresult tools_tls_current(CUcontext *pctx)
+{
+	return cuCtxGetCurrent(pctx);
+}
 
 static const void *const tools_tls_table[3] = {
-	SIZE_WORD(3), SLOT(tools_tls_1), SLOT(tools_tls_2),
+	SIZE_WORD(3), SLOT(tools_tls_1), SLOT(tools_tls_current),
+};
+
+/* ---- 21318c60: context identity ----------------------------------------- */
+
+/*
+ * 93 slots (the real driver's 0x2e8 bytes); cuBLAS uses [4], a context's
+ * unique id (cuCtxGetId's answer), to key its per-context state; without
+ * it every cublas call fails with CUBLAS_STATUS_INTERNAL_ERROR.  The other
+ * slots are unknown: one stub answers for all of them.
+ */
+#define CTXID_SLOTS	93
+
+static CUresult ctxid_unknown(void)
+{
+	return slot_unimpl("context_identity", -1);
+}
+
+static CUresult ctxid_context_id(CUcontext ctx, unsigned long long *id)
+{
+	return cuCtxGetId(ctx, id);
+}
+
+static const void *const ctxid_table[CTXID_SLOTS] = {
+	[0] = SIZE_WORD(CTXID_SLOTS),
+	[1 ... 3] = SLOT(ctxid_unknown),
+	[4] = SLOT(ctxid_context_id),
+	[5 ... CTXID_SLOTS - 1] = SLOT(ctxid_unknown),
 };
 
 /* ---- c693336e: CONTEXT_LOCAL_STORAGE (no size word) -------------------- */
@@ -225,6 +257,8 @@ static const struct {
 	    0x92, 0xf6, 0xbb, 0xd5, 0x00, 0x6d, 0xfa, 0x7e }, "CONTEXT_CHECKS", checks_table },
 	{ { 0xd4, 0x08, 0x20, 0x55, 0xbd, 0xe6, 0x70, 0x4b,
 	    0x8d, 0x34, 0xba, 0x12, 0x3c, 0x66, 0xe1, 0xf2 }, "INTEGRITY_CHECK", integrity_table },
+	{ { 0x21, 0x31, 0x8c, 0x60, 0x97, 0x14, 0x32, 0x48,
+	    0x8c, 0xa6, 0x41, 0xff, 0x73, 0x24, 0xc8, 0xf2 }, "CONTEXT_IDENTITY", ctxid_table },
 };
 
 CUresult cuGetExportTable(const void **table, const CUuuid *id)

@@ -39,6 +39,8 @@ static const uint8_t ID_CHECKS[16] = { 0x26, 0x3e, 0x88, 0x60, 0x7c, 0xd2, 0x61,
 				       0x92, 0xf6, 0xbb, 0xd5, 0x00, 0x6d, 0xfa, 0x7e };
 static const uint8_t ID_INTEGRITY[16] = { 0xd4, 0x08, 0x20, 0x55, 0xbd, 0xe6, 0x70, 0x4b,
 					  0x8d, 0x34, 0xba, 0x12, 0x3c, 0x66, 0xe1, 0xf2 };
+static const uint8_t ID_CTXID[16] = { 0x21, 0x31, 0x8c, 0x60, 0x97, 0x14, 0x32, 0x48,
+				      0x8c, 0xa6, 0x41, 0xff, 0x73, 0x24, 0xc8, 0xf2 };
 static const uint8_t ID_MULTI[16] = { 0xf8, 0xcf, 0xf9, 0x51, 0x21, 0x46, 0x8b, 0x4e,
 				      0xb9, 0xe2, 0xfb, 0x46, 0x9e, 0x7c, 0x0d, 0xd9 };
 
@@ -59,7 +61,7 @@ static void test_tables(void **state)
 {
 	static const struct { const uint8_t *id; size_t size; } sized[] = {
 		{ ID_CUDART, 0x68 }, { ID_HOOKS, 0x38 }, { ID_TLS, 0x18 },
-		{ ID_CHECKS, 0x78 }, { ID_INTEGRITY, 0x18 },
+		{ ID_CHECKS, 0x78 }, { ID_INTEGRITY, 0x18 }, { ID_CTXID, 0x2e8 },
 	};
 	CUuuid u = { { 0 } };
 	const void *t = (void *)1;
@@ -91,7 +93,11 @@ static void test_unknown_slots(void **state)
 	/* slots of unknown meaning are callable and refuse */
 	stub = (CUresult (*)(void))table(ID_CUDART)[7];
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
-	stub = (CUresult (*)(void))table(ID_TLS)[2];
+	stub = (CUresult (*)(void))table(ID_TLS)[1];
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	stub = (CUresult (*)(void))table(ID_CTXID)[3];
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	stub = (CUresult (*)(void))table(ID_CTXID)[92];
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
 	stub = (CUresult (*)(void))table(ID_CHECKS)[14];
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
@@ -286,6 +292,39 @@ static void test_primary_and_cls(void **state)
 	assert_int_equal(cuDevicePrimaryCtxGetState(0, &flags, &active), CUDA_SUCCESS);
 	assert_int_equal(active, 0);
 	assert_int_equal(cuDevicePrimaryCtxRelease(0), CUDA_ERROR_INVALID_CONTEXT);
+	cuCtxSetCurrent(NULL);
+}
+
+/* TOOLS_TLS [2] and CONTEXT_IDENTITY [4]: what cuBLAS/cuBLASLt key their state by. */
+static void test_tls_and_context_id(void **state)
+{
+	CUresult (*current)(CUcontext *) =
+		(CUresult (*)(CUcontext *))table(ID_TLS)[2];
+	CUresult (*ctx_id)(CUcontext, unsigned long long *) =
+		(CUresult (*)(CUcontext, unsigned long long *))table(ID_CTXID)[4];
+	CUcontext a, b, cur = (CUcontext)1;
+	unsigned long long ida = 0, idb = 0, id;
+
+	assert_int_equal(cuCtxSetCurrent(NULL), CUDA_SUCCESS);
+	assert_int_equal(current(&cur), CUDA_SUCCESS);
+	assert_null(cur);
+	assert_int_equal(cuCtxCreate(&a, NULL, 0, 0), CUDA_SUCCESS);
+	assert_int_equal(cuCtxCreate(&b, NULL, 0, 0), CUDA_SUCCESS);
+	assert_int_equal(current(&cur), CUDA_SUCCESS);
+	assert_ptr_equal(cur, b);
+
+	assert_int_equal(ctx_id(a, &ida), CUDA_SUCCESS);
+	assert_int_equal(ctx_id(b, &idb), CUDA_SUCCESS);
+	assert_int_not_equal(ida, idb);
+	assert_int_equal(cuCtxGetId(a, &id), CUDA_SUCCESS);
+	assert_int_equal(id, ida);
+	assert_int_equal(ctx_id(NULL, &id), CUDA_SUCCESS);	/* the current one */
+	assert_int_equal(id, idb);
+	assert_int_equal(ctx_id(a, NULL), CUDA_ERROR_INVALID_VALUE);
+
+	assert_int_equal(cuCtxDestroy(b), CUDA_SUCCESS);
+	assert_int_equal(cuCtxDestroy(a), CUDA_SUCCESS);
+	assert_int_equal(ctx_id(a, &id), CUDA_ERROR_INVALID_CONTEXT);
 	cuCtxSetCurrent(NULL);
 }
 
@@ -488,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_integrity_known_answers),
 		cmocka_unit_test(test_integrity_slot),	/* calls cuInit */
 		cmocka_unit_test(test_primary_and_cls),
+		cmocka_unit_test(test_tls_and_context_id),
 		cmocka_unit_test(test_library),
 		cmocka_unit_test(test_attributes_and_occupancy),
 	};
