@@ -9,6 +9,7 @@
  * are not (CUDA_ERROR_NOT_SUPPORTED), as arrays do not exist here yet.
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <string.h>
 
@@ -127,6 +128,19 @@ CUresult cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *p, CUstream stream)
 
 	if (!p)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (vgpu_capturing(stream)) {
+		CUDA_MEMCPY3D p3 = {
+			.srcXInBytes = p->srcXInBytes, .srcY = p->srcY,
+			.srcMemoryType = p->srcMemoryType, .srcHost = p->srcHost,
+			.srcDevice = p->srcDevice, .srcArray = p->srcArray, .srcPitch = p->srcPitch,
+			.dstXInBytes = p->dstXInBytes, .dstY = p->dstY,
+			.dstMemoryType = p->dstMemoryType, .dstHost = p->dstHost,
+			.dstDevice = p->dstDevice, .dstArray = p->dstArray, .dstPitch = p->dstPitch,
+			.WidthInBytes = p->WidthInBytes, .Height = p->Height, .Depth = 1,
+		};
+
+		return vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_MEMCPY, &p3);
+	}
 	rc = side_of(&s, p->srcMemoryType, p->srcHost, p->srcDevice, p->srcXInBytes, p->srcY, 0,
 		     p->srcPitch ? p->srcPitch : p->WidthInBytes, 0);
 	if (!rc)
@@ -152,6 +166,8 @@ CUresult cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *p, CUstream stream)
 
 	if (!p || p->reserved0 || p->reserved1 || p->srcLOD || p->dstLOD)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (vgpu_capturing(stream))
+		return vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_MEMCPY, p);
 	rc = side_of(&s, p->srcMemoryType, p->srcHost, p->srcDevice, p->srcXInBytes, p->srcY,
 		     p->srcZ, p->srcPitch ? p->srcPitch : p->WidthInBytes,
 		     p->srcHeight ? p->srcHeight : p->Height);
@@ -180,6 +196,14 @@ static CUresult memset_2d(CUdeviceptr dst, size_t pitch, uint32_t value, unsigne
 		return CUDA_ERROR_INVALID_VALUE;
 	if (height > 1 && pitch % elem)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (vgpu_capturing(s) && width && height) {
+		CUDA_MEMSET_NODE_PARAMS p = {
+			.dst = dst, .pitch = pitch, .value = value, .elementSize = elem,
+			.width = width, .height = height,
+		};
+
+		return vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_MEMSET, &p);
+	}
 	if (height == 1 || pitch == width * elem) {
 		width *= height;
 		height = 1;

@@ -30,6 +30,9 @@ enum vgpu_obj_type {
 	VGPU_OBJ_EVENT,
 	VGPU_OBJ_LIBRARY,
 	VGPU_OBJ_KERNEL,
+	VGPU_OBJ_GRAPH,
+	VGPU_OBJ_GRAPH_NODE,
+	VGPU_OBJ_GRAPH_EXEC,
 };
 
 struct vgpu_obj {
@@ -110,6 +113,10 @@ struct CUstream_st {
 	struct CUctx_st *ctx;
 	unsigned int flags;
 	int priority;
+	/* stream capture (graph.h; capture_lock): the capture and the nodes next work follows */
+	struct vgpu_capture *cap;
+	struct CUgraphNode_st **cap_deps;
+	size_t cap_ndeps;
 };
 
 struct CUevent_st {
@@ -117,6 +124,10 @@ struct CUevent_st {
 	uint64_t h;
 	struct CUctx_st *ctx;
 	unsigned int flags;
+	/* recorded in a capture (capture_lock): its id and the nodes a wait depends on */
+	uint64_t cap_id;
+	struct CUgraphNode_st **cap_deps;
+	size_t cap_ndeps;
 };
 
 /* Add a live object (type and owner set); -ENOMEM on failure. */
@@ -237,6 +248,13 @@ CUresult vgpu_module_get_function(struct CUmod_st *m, const char *name, struct C
  * cuInit left, or INVALID_HANDLE (library.c).
  */
 CUresult vgpu_func_arg(CUfunction f, struct CUfunc_st **out);
+
+/*
+ * Pack a launch's parameters (kernelParams, or the extra array's buffer)
+ * into buf[f->buf_size] as f's parameter layout says (launch.c).
+ */
+CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void **extra,
+			  uint8_t *buf);
 
 /* ---- images (image.c) -------------------------------------------------- */
 /*

@@ -18,6 +18,7 @@
  * runtime reads (a 1-byte write leaves it reading garbage).
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,12 @@ CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s)
 		return cuMemcpyHtoDAsync_v2(dst, (const void *)(uintptr_t)src, n, s);
 	if (sdev)
 		return cuMemcpyDtoHAsync_v2((void *)(uintptr_t)dst, src, n, s);
+	if (vgpu_capturing(s)) {
+		CUDA_MEMCPY3D p;
+
+		vgpu_copy3d_linear(&p, CU_MEMORYTYPE_HOST, dst, CU_MEMORYTYPE_HOST, src, n);
+		return n ? vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_MEMCPY, &p) : CUDA_SUCCESS;
+	}
 	/* host to host: ordered after the stream's earlier work, like the real thing */
 	rc = cuStreamSynchronize(s);
 	if (!rc && n)

@@ -8,13 +8,14 @@
  * parameter at its offset, last offset + size bytes in all.
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Pack from kernelParams, or from the extra array; NULL-free checks included. */
-static CUresult pack_params(const struct CUfunc_st *f, void **kernel_params, void **extra,
-			    uint8_t *buf)
+CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void **extra,
+			  uint8_t *buf)
 {
 	const void *ext_buf = NULL;
 	size_t ext_size = 0;
@@ -70,11 +71,18 @@ CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsig
 	rc = vgpu_stream_handle(stream, &sh);
 	if (rc)
 		return rc;
+	if (vgpu_capturing(stream)) {
+		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
+		struct vgpu_knode k;
+
+		rc = vgpu_knode_init(&k, func, grid, block, shared_bytes, kernel_params, extra);
+		return rc ? rc : vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_KERNEL, &k);
+	}
 	params = f->buf_size <= sizeof(small) ? small : calloc(1, f->buf_size);
 	if (!params)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	memset(params, 0, f->buf_size);
-	rc = pack_params(f, kernel_params, extra, params);
+	rc = vgpu_pack_params(f, kernel_params, extra, params);
 	if (rc)
 		goto out;
 

@@ -9,6 +9,7 @@
  * stronger) implementation of their semantics.
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <string.h>
 
@@ -161,10 +162,25 @@ static CUresult copy_chunked(CUresult (*chunk_fn)(const struct copy *, size_t, s
 	return CUDA_SUCCESS;
 }
 
+/* A 1D copy on a capturing stream becomes a memcpy node. */
+static CUresult capture_copy(CUmemorytype dt, CUdeviceptr dst, CUmemorytype st,
+			     CUdeviceptr src, size_t n, CUstream stream)
+{
+	CUDA_MEMCPY3D p;
+
+	if (!n)
+		return CUDA_SUCCESS;
+	vgpu_copy3d_linear(&p, dt, dst, st, src, n);
+	return vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_MEMCPY, &p);
+}
+
 static CUresult copy_htod(CUdeviceptr dst, const void *src, size_t n, CUstream stream)
 {
 	struct copy cp = { .host = (char *)src, .dev = dst };
 
+	if (vgpu_capturing(stream))
+		return capture_copy(CU_MEMORYTYPE_DEVICE, dst, CU_MEMORYTYPE_HOST,
+				    (CUdeviceptr)(uintptr_t)src, n, stream);
 	return copy_chunked(htod_chunk, &cp, n, stream);
 }
 
@@ -172,6 +188,9 @@ static CUresult copy_dtoh(void *dst, CUdeviceptr src, size_t n, CUstream stream)
 {
 	struct copy cp = { .host = dst, .dev = src };
 
+	if (vgpu_capturing(stream))
+		return capture_copy(CU_MEMORYTYPE_HOST, (CUdeviceptr)(uintptr_t)dst,
+				    CU_MEMORYTYPE_DEVICE, src, n, stream);
 	return copy_chunked(dtoh_chunk, &cp, n, stream);
 }
 
@@ -202,6 +221,8 @@ static CUresult copy_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s
 	struct vgpu_wbuf a;
 	uint8_t args[24];
 
+	if (vgpu_capturing(stream))
+		return capture_copy(CU_MEMORYTYPE_DEVICE, dst, CU_MEMORYTYPE_DEVICE, src, n, stream);
 	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
 	vgpu_put_u64(&a, dst);
 	vgpu_put_u64(&a, src);
@@ -215,6 +236,13 @@ static CUresult memset_n(CUdeviceptr dst, uint32_t value, uint32_t elem, size_t 
 	struct vgpu_wbuf a;
 	uint8_t args[24];
 
+	if (vgpu_capturing(stream)) {
+		CUDA_MEMSET_NODE_PARAMS p = {
+			.dst = dst, .value = value, .elementSize = elem, .width = count, .height = 1,
+		};
+
+		return count ? vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_MEMSET, &p) : CUDA_SUCCESS;
+	}
 	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
 	vgpu_put_u64(&a, dst);
 	vgpu_put_u32(&a, value);

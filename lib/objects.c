@@ -7,6 +7,7 @@
  * and events with it.
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -161,6 +162,12 @@ void vgpu_obj_free(struct vgpu_obj *o)
 	}
 	case VGPU_OBJ_KERNEL:
 		free(((struct CUkern_st *)o)->name);
+		break;
+	case VGPU_OBJ_STREAM:
+		vgpu_capture_forget_stream((CUstream)o);
+		break;
+	case VGPU_OBJ_EVENT:
+		vgpu_capture_forget_event((CUevent)o);
 		break;
 	case VGPU_OBJ_FUNC: {
 		struct CUfunc_st *f = (struct CUfunc_st *)o;

@@ -6,6 +6,7 @@
  * CU_STREAM_LEGACY / CU_STREAM_PER_THREAD are the server's default stream 0.
  */
 #include "lib/driver.h"
+#include "lib/graph.h"
 
 #include <stdlib.h>
 
@@ -90,6 +91,8 @@ CUresult cuStreamSynchronize(CUstream s)
 	}
 	if (!vgpu_obj_valid(s, VGPU_OBJ_STREAM))
 		return CUDA_ERROR_INVALID_HANDLE;
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
 	return vgpu_rpc_ctx_handle(VGPU_OP_STREAM_SYNC, s->ctx, s->h);
 }
 
@@ -140,6 +143,8 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 		return rc;
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
+		return rc;
+	if (vgpu_capture_event_record(ev, s, &rc))
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, ev->ctx->h);
@@ -226,6 +231,8 @@ CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
 		return rc;
 	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
 		return CUDA_ERROR_INVALID_HANDLE;
+	if (vgpu_capture_stream_wait(s, ev, flags, &rc))
+		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, sh);
@@ -240,6 +247,8 @@ CUresult cuStreamQuery(CUstream s)
 	uint64_t sh;
 	CUresult rc = stream_ctx(s, &c, &sh);
 
+	if (!rc && vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
 	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_STREAM_QUERY, c, sh);
 }
 
@@ -250,11 +259,17 @@ CUresult cuEventQuery(CUevent ev)
 	return rc ? rc : vgpu_rpc_ctx_handle(VGPU_OP_EVENT_QUERY, ev->ctx, ev->h);
 }
 
-/* CU_EVENT_RECORD_EXTERNAL only matters inside graph capture, which is not supported. */
+/* CU_EVENT_RECORD_EXTERNAL only matters inside a capture: it becomes a record node. */
 CUresult cuEventRecordWithFlags(CUevent ev, CUstream s, unsigned int flags)
 {
+	CUresult rc = vgpu_obj_arg(ev, VGPU_OBJ_EVENT);
+
+	if (rc)
+		return rc;
 	if (flags & ~(unsigned int)CU_EVENT_RECORD_EXTERNAL)
 		return CUDA_ERROR_INVALID_VALUE;
+	if ((flags & CU_EVENT_RECORD_EXTERNAL) && vgpu_capturing(s))
+		return vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_EVENT_RECORD, &ev);
 	return cuEventRecord(ev, s);
 }
 
@@ -385,6 +400,11 @@ CUresult cuLaunchHostFunc(CUstream s, CUhostFn fn, void *user)
 
 	if (!fn)
 		return vgpu_initialized() ? vgpu_initialized() : CUDA_ERROR_INVALID_VALUE;
+	if (vgpu_capturing(s)) {
+		CUDA_HOST_NODE_PARAMS p = { .fn = fn, .userData = user };
+
+		return vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_HOST, &p);
+	}
 	rc = cuStreamSynchronize(s);
 	if (rc)
 		return rc;

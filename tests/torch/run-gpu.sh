@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run-gpu.sh - on a machine with a GPU, NVIDIA's driver and PyTorch: run
+# tests/torch/torch_check.py natively and through vgpu's direct transport
+# (lib/'s libcuda.so.1 and nvml/'s libnvidia-ml.so.1 -> vgpu-server
+# --backend cuda on this machine), then compare the MLP loss curves.
+#
+#   tests/torch/run-gpu.sh [-b BUILD] [-o TABLE_FILE] [-s STEPS]
+#
+# Exit status: 0 when both runs pass and the curves agree within 1e-4
+# relative (both runs use the same deterministic kernels).
+set -u
+BUILD=build
+TABLE=
+STEPS=300
+while getopts b:o:s: opt; do
+	case $opt in
+	b) BUILD=$OPTARG ;;
+	o) TABLE=$OPTARG ;;
+	s) STEPS=$OPTARG ;;
+	*) echo "usage: $0 [-b BUILD] [-o TABLE_FILE] [-s STEPS]" >&2; exit 2 ;;
+	esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+TMP=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+"$BUILD/bin/vgpu-server" --backend cuda --listen 127.0.0.1:0 >"$TMP/server.out" \
+	2>"$TMP/server.log" &
+SERVER_PID=$!
+PORT=
+for _ in $(seq 100); do
+	PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/server.out")
+	[ -n "$PORT" ] && break
+	sleep 0.1
+done
+[ -n "$PORT" ] || { echo "run-gpu: vgpu-server did not start" >&2; cat "$TMP/server.log" >&2; exit 1; }
+
+PY=${PYTHON:-python3}
+echo "== native"
+timeout 300 "$PY" "$HERE/torch_check.py" --steps "$STEPS" --out "$TMP/native.json"
+n=$?
+echo "== vgpu (direct transport to 127.0.0.1:$PORT)"
+LD_LIBRARY_PATH="$BUILD/lib:$BUILD/nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	VGPU_SERVER="127.0.0.1:$PORT" VGPU_DEBUG=${VGPU_DEBUG:-} \
+	timeout 600 "$PY" "$HERE/torch_check.py" --steps "$STEPS" --out "$TMP/vgpu.json" \
+	2>"$TMP/vgpu.debug"
+v=$?
+[ $v -ne 0 ] && { echo "-- vgpu stderr (tail)"; sort "$TMP/vgpu.debug" | uniq -c | sort -rn | head -40; }
+"$PY" - "$TMP/native.json" "$TMP/vgpu.json" "$TABLE" <<'PYEOF'
+import json, sys
+def load(p):
+    try:
+        return json.load(open(p))
+    except Exception as e:
+        return {"ok": False, "error": str(e)}
+n, v = load(sys.argv[1]), load(sys.argv[2])
+rows = [("run", "verdict", "device", "total MiB", "loss[0]", "loss[-1]", "seconds")]
+for k, r in (("native", n), ("vgpu", v)):
+    c = r.get("curve") or [float("nan")]
+    rows.append((k, "OK" if r["ok"] else "FAIL: " + r.get("error", "")[:60], r.get("name", "-"),
+                 str(r.get("total", 0) >> 20), f"{c[0]:.6f}", f"{c[-1]:.6f}",
+                 f"{r.get('seconds', 0):.1f}"))
+same = False
+if n["ok"] and v["ok"] and len(n["curve"]) == len(v["curve"]):
+    d = max(abs(a - b) / max(abs(a), 1e-12) for a, b in zip(n["curve"], v["curve"]))
+    same = d <= 1e-4
+    rows.append(("curve", "MATCH" if same else "DIFFER", f"max rel diff {d:.2e}", "", "", "", ""))
+out = "\n".join(" | ".join(r) for r in rows)
+print(out)
+if sys.argv[3]:
+    open(sys.argv[3], "w").write(out + "\n")
+sys.exit(0 if same else 1)
+PYEOF
