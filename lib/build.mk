@@ -12,7 +12,7 @@ LIB_SRCS := lib/transport.c lib/transport_tcp.c lib/transport_ring.c lib/debug.c
 	    lib/graph.c lib/graph_exec.c lib/graph_variants.c lib/capture.c \
 	    lib/ranges.c lib/hostmem.c lib/copy2d.c lib/funcattr.c lib/ctx_query.c lib/errors.c lib/variants.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-LIB_GEN_OBJS := $(BUILD)/lib/entries_gen.o $(BUILD)/lib/errors_gen.o
+LIB_GEN_OBJS := $(BUILD)/lib/entries_gen.o $(BUILD)/lib/errors_gen.o $(BUILD)/lib/trace_gen.o
 LIBCUDA := $(BUILD)/lib/libcuda.so.1
 LIBCUDA_LINK := $(BUILD)/lib/libcuda.so
 # stub symbol list and the unimplemented ones, for tests/unit/test_lib
@@ -30,16 +30,20 @@ $(BUILD)/lib/entries_gen.c: lib/gen_entries.py $(LIB_OBJS) $(CUDA_STUB) $(CUDA_T
 	$(PYTHON) lib/gen_entries.py entries --stub $(CUDA_STUB) \
 		$(addprefix --typedefs ,$(CUDA_TYPEDEFS)) --out $@ \
 		--list-stub $(LIBCUDA_STUB_LIST) --list-unimplemented $(LIBCUDA_UNIMPL_LIST) \
+		--trace-out $(BUILD)/lib/trace_gen.c \
 		$(LIB_OBJS)
 
 $(BUILD)/lib/errors_gen.c: lib/gen_entries.py $(CUDA_INC)/cuda.h
 	@mkdir -p $(@D)
 	$(PYTHON) lib/gen_entries.py errors --cuda-h $(CUDA_INC)/cuda.h --out $@
 
-$(LIBCUDA_STUB_LIST) $(LIBCUDA_UNIMPL_LIST): $(BUILD)/lib/entries_gen.c
+$(LIBCUDA_STUB_LIST) $(LIBCUDA_UNIMPL_LIST) $(BUILD)/lib/trace_gen.c: $(BUILD)/lib/entries_gen.c
 
 $(LIB_GEN_OBJS): %.o: %.c lib/entries.h
 	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+# the trace wrappers are typed from cudaTypedefs.h
+$(BUILD)/lib/trace_gen.o: CFLAGS += -I$(CUDA_INC)
 
 $(LIBCUDA): $(LIB_OBJS) $(LIB_GEN_OBJS) $(LIBVGPUCOMMON_PIC) lib/libcuda.map
 	@mkdir -p $(@D)

@@ -33,6 +33,30 @@ void vgpu_dbg(const char *fmt, ...)
 	fprintf(stderr, "libcuda(vgpu)[%d]: %s\n", (int)getpid(), line);
 }
 
+static int trace_mode(void)
+{
+	static int mode = -1;	/* 0 off, 1 all calls, 2 failures */
+
+	if (mode < 0) {
+		const char *v = getenv("VGPU_TRACE");
+
+		mode = !v || !*v || !strcmp(v, "0") ? 0 : !strcmp(v, "err") ? 2 : 1;
+	}
+	return mode;
+}
+
+bool vgpu_trace_enabled(void)
+{
+	return trace_mode() != 0;
+}
+
+/* The generated wrappers (trace_gen.c) end here after each call. */
+void vgpu_trace_call(const char *name, int rc)
+{
+	if (rc || trace_mode() == 1)
+		fprintf(stderr, "libcuda(vgpu)[%d]: trace %s -> %d\n", (int)getpid(), name, rc);
+}
+
 /* Every generated stub (entries_gen.c) ends here: say which one, once per call. */
 int vgpu_unimplemented(const char *name)
 {

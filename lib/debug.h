@@ -11,6 +11,13 @@
 
 bool vgpu_debug_enabled(void);
 void vgpu_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * VGPU_TRACE=1: every driver call the runtime looked up through
+ * cuGetProcAddress is reported with its result; VGPU_TRACE=err: only
+ * those that failed.  Always on stderr (the point of setting it).
+ */
+bool vgpu_trace_enabled(void);
+void vgpu_trace_call(const char *name, int rc);
 /* What every generated stub returns (CUDA_ERROR_NOT_SUPPORTED), logged under VGPU_DEBUG. */
 int vgpu_unimplemented(const char *name);
 

@@ -33,6 +33,19 @@ extern const struct vgpu_proc_entry vgpu_proc_entries[];
 extern const unsigned int vgpu_proc_nentries;
 extern const struct vgpu_proc_variant vgpu_proc_variants[];
 
+/*
+ * $(BUILD)/lib/trace_gen.c: for variant i, wrappers of fn and fn_pt that
+ * report each call's result (NULL where there is none: a stub, or a
+ * signature the generator cannot copy).  cuGetProcAddress hands them out
+ * when VGPU_TRACE is set.
+ */
+struct vgpu_proc_trace {
+	void *fn;
+	void *fn_pt;
+};
+
+extern const struct vgpu_proc_trace vgpu_proc_traces[];
+
 struct vgpu_error_name {
 	int code;		/* sorted by code */
 	const char *name;	/* "CUDA_ERROR_INVALID_VALUE" */

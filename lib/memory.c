@@ -50,8 +50,8 @@ CUresult cuMemFree_v2(CUdeviceptr dptr)
 	struct CUctx_st *c;
 	CUresult rc = vgpu_ctx_current(&c);
 
-	if (rc)
-		return rc;
+	if (rc || !dptr)
+		return rc;	/* freeing 0 does nothing: cudaFree(0) is how libraries make the context */
 	rc = vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
 	if (!rc)
 		vgpu_range_del(&vgpu_dev_ranges, dptr, NULL);

@@ -8,6 +8,7 @@
  * (cuGetExportTable, the other way the runtime reaches the driver: export.c)
  */
 #include "lib/driver.h"
+#include "lib/debug.h"
 #include "lib/entries.h"
 
 #include <stdlib.h>
@@ -41,9 +42,11 @@ static CUdriverProcAddressQueryResult lookup(const char *symbol, int cuda_versio
 		return CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT;
 	if ((flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && v->fn_pt &&
 	    v->pt_version <= cuda_version)
-		*pfn = v->fn_pt;
+		*pfn = vgpu_trace_enabled() && vgpu_proc_traces[v - vgpu_proc_variants].fn_pt ?
+		       vgpu_proc_traces[v - vgpu_proc_variants].fn_pt : v->fn_pt;
 	else
-		*pfn = v->fn;
+		*pfn = vgpu_trace_enabled() && vgpu_proc_traces[v - vgpu_proc_variants].fn ?
+		       vgpu_proc_traces[v - vgpu_proc_variants].fn : v->fn;
 	return CU_GET_PROC_ADDRESS_SUCCESS;
 }
 

@@ -36,8 +36,13 @@ CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
 	if (!t)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	ret = vgpu_transport_call(t, op, req, nreq, resp, nresp, resp_len, &status);
-	if (ret)
+	if (ret) {
+		vgpu_dbg("%s: transport error %d", vgpu_op_name(op), ret);
 		return vgpu_errno_to_cu(ret);
+	}
+	/* what the server refused: the first thing to look at when a program fails */
+	if (status)
+		vgpu_dbg("%s: server answered %u", vgpu_op_name(op), status);
 	return (CUresult)status;
 }
 

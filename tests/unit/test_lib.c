@@ -494,6 +494,7 @@ static void test_bad_handles_and_pointers(void **state)
 
 	/* device pointers the session does not own */
 	assert_int_equal(cuMemFree(0xdead0000), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuMemFree(0), CUDA_SUCCESS);	/* cudaFree(0): nothing to do */
 	assert_int_equal(cuMemcpyDtoH(buf, 0x1000, sizeof(buf)), CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuMemcpyHtoD(0x1000, buf, sizeof(buf)), CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuMemsetD32(0x1000, 0, 4), CUDA_ERROR_INVALID_VALUE);
