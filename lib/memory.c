@@ -9,6 +9,7 @@
  * stronger) implementation of their semantics.
  */
 #include "lib/driver.h"
+#include "lib/vmm.h"
 #include "lib/graph.h"
 
 #include <string.h>
@@ -312,26 +313,23 @@ CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int ui, size_t n, CUstream s
 }
 
 /*
- * Stream-ordered allocation without pools: the allocation is made at the
- * call (before any later work of the stream can use it, which is all
- * stream order asks), and the free waits for the stream's earlier work.
+ * Stream-ordered allocation from the device's current pool, on the server
+ * (mempool.c): the cuda backend uses the driver's stream-ordered calls, so
+ * a free queued behind a kernel still using the memory waits for it.
  */
 CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s)
 {
-	uint64_t sh;
-	CUresult rc = vgpu_initialized();
-
-	if (rc)
-		return rc;
-	rc = vgpu_stream_handle(s, &sh);
-	return rc ? rc : cuMemAlloc_v2(dptr, bytesize);
+	/* graph-owned allocations (memory nodes) are not served: refuse in a capture */
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
+	return vgpu_pool_alloc(dptr, bytesize, NULL, s);
 }
 
 CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s)
 {
-	CUresult rc = cuStreamSynchronize(s);
-
-	return rc ? rc : cuMemFree_v2(dptr);
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
+	return vgpu_mem_free_async(dptr, s);
 }
 
 CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s);

@@ -70,7 +70,7 @@ int vgpu_at_insert(struct vgpu_alloc_table *at, uint64_t base, uint64_t size, in
 	memmove(&at->v[i + 1], &at->v[i], (at->n - i) * sizeof(at->v[0]));
 	at->v[i] = (struct vgpu_alloc){ base, size, kind, owner, host };
 	at->n++;
-	if (kind == VGPU_ALLOC_MEM) {
+	if (kind == VGPU_ALLOC_MEM || kind == VGPU_ALLOC_POOL) {
 		at->mem_bytes += size;
 		at->mem_count++;
 	}
@@ -92,7 +92,7 @@ int vgpu_at_remove(struct vgpu_alloc_table *at, uint64_t base)
 	if (!a)
 		return -ENOENT;
 	i = a - at->v;
-	if (a->kind == VGPU_ALLOC_MEM) {
+	if (a->kind == VGPU_ALLOC_MEM || a->kind == VGPU_ALLOC_POOL) {
 		at->mem_bytes -= a->size;
 		at->mem_count--;
 	}
@@ -109,9 +109,23 @@ struct vgpu_alloc *vgpu_at_range(struct vgpu_alloc_table *at, uint64_t addr, uin
 	if (i < 0 || addr + len < addr)
 		return NULL;
 	a = &at->v[i];
-	if (addr >= end_of(a) || addr + len > end_of(a))
+	if (addr >= end_of(a))
 		return NULL;
-	return a;
+	if (addr + len <= end_of(a))
+		return a;
+	if (a->kind != VGPU_ALLOC_VMM)
+		return NULL;
+	/* a run of VMM mappings that continue each other in device and host memory */
+	for (size_t j = (size_t)i + 1; j < at->n; j++) {
+		const struct vgpu_alloc *p = &at->v[j - 1], *q = &at->v[j];
+
+		if (q->kind != VGPU_ALLOC_VMM || q->base != end_of(p) ||
+		    (p->host ? (char *)p->host + p->size != q->host : q->host != NULL))
+			return NULL;
+		if (addr + len <= end_of(q))
+			return a;
+	}
+	return NULL;
 }
 
 void *vgpu_at_host(struct vgpu_alloc_table *at, uint64_t addr, uint64_t len)

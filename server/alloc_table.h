@@ -16,6 +16,14 @@
 enum vgpu_alloc_kind {
 	VGPU_ALLOC_MEM = 1,	/* MEM_ALLOC: freeable with MEM_FREE, counted in stats */
 	VGPU_ALLOC_GLOBAL = 2,	/* a module global: lives until its module unloads */
+	VGPU_ALLOC_POOL = 3,	/* POOL_ALLOC: freeable with MEM_FREE(_ASYNC), counted in stats */
+	/*
+	 * An accessible VMM mapping (ops_vmm.c): not counted (its chunk is).
+	 * Mappings that are adjacent in device memory and in host memory
+	 * (cuda: host NULL) form one range for vgpu_at_range, as a copy across
+	 * two chunks mapped back to back is legal.
+	 */
+	VGPU_ALLOC_VMM = 4,
 };
 
 struct vgpu_alloc {
@@ -29,8 +37,8 @@ struct vgpu_alloc {
 struct vgpu_alloc_table {
 	struct vgpu_alloc *v;
 	size_t n, cap;
-	uint64_t mem_bytes;	/* sum of VGPU_ALLOC_MEM sizes */
-	uint64_t mem_count;	/* number of VGPU_ALLOC_MEM entries */
+	uint64_t mem_bytes;	/* sum of VGPU_ALLOC_MEM and _POOL sizes */
+	uint64_t mem_count;	/* number of VGPU_ALLOC_MEM and _POOL entries */
 };
 
 void vgpu_at_init(struct vgpu_alloc_table *at);
@@ -42,7 +50,10 @@ int vgpu_at_insert(struct vgpu_alloc_table *at, uint64_t base, uint64_t size, in
 int vgpu_at_remove(struct vgpu_alloc_table *at, uint64_t base);
 /* Entry starting exactly at base, or NULL. */
 struct vgpu_alloc *vgpu_at_exact(struct vgpu_alloc_table *at, uint64_t base);
-/* Entry containing all of [addr, addr+len) (len 0 = just addr), or NULL. */
+/*
+ * Entry containing all of [addr, addr+len) (len 0 = just addr), or NULL;
+ * for VGPU_ALLOC_VMM, the first of the contiguous entries that do.
+ */
 struct vgpu_alloc *vgpu_at_range(struct vgpu_alloc_table *at, uint64_t addr, uint64_t len);
 /* Host pointer for [addr, addr+len) when entries carry host buffers, or NULL. */
 void *vgpu_at_host(struct vgpu_alloc_table *at, uint64_t addr, uint64_t len);

@@ -113,6 +113,44 @@ struct vgpu_backend_ops {
 	/* cuOccupancyAvailableDynamicSMemPerBlock */
 	CUresult (*occupancy_dyn_smem)(void *be, void *ctx, void *func, int blocks,
 				       int block_size, uint64_t *bytes);
+
+	/*
+	 * Virtual memory management (ops_vmm.c keeps the bookkeeping and checks
+	 * every argument first: sizes and offsets aligned to the granularity,
+	 * ranges inside one reservation, no double mapping).  None of these
+	 * needs a context.  option: a CUmemAllocationGranularity_flags.
+	 */
+	CUresult (*vmm_granularity)(void *be, int ordinal, unsigned int option, uint64_t *gran);
+	/* a physical chunk of pinned device memory */
+	CUresult (*vmm_create)(void *be, int ordinal, uint64_t size, void **chunk);
+	CUresult (*vmm_release)(void *be, void *chunk);
+	/* hint: the address asked for (0: any), honoured when free */
+	CUresult (*vmm_reserve)(void *be, uint64_t size, uint64_t align, uint64_t hint,
+				void **resv, uint64_t *addr);
+	CUresult (*vmm_free_va)(void *be, void *resv);
+	/* map [addr, addr+size) of resv to the chunk's bytes from off; *host: sim's view */
+	CUresult (*vmm_map)(void *be, void *resv, uint64_t addr, uint64_t size, void *chunk,
+			    uint64_t off, void **host);
+	CUresult (*vmm_unmap)(void *be, void *resv, uint64_t addr, uint64_t size);
+	/* flags: a CUmemAccess_flags for the device ordinal */
+	CUresult (*vmm_set_access)(void *be, int ordinal, uint64_t addr, uint64_t size,
+				   unsigned int flags);
+
+	/*
+	 * Memory pools (ops_pool.c).  pool_alloc inserts a VGPU_ALLOC_POOL entry
+	 * owned by ctx, pool_free removes it (mem_free also frees such an entry,
+	 * after the device is done with it).  attr: a CUmemPool_attribute,
+	 * range-checked by the caller; every value travels as a u64.
+	 */
+	CUresult (*pool_default)(void *be, int ordinal, void **pool);
+	CUresult (*pool_create)(void *be, int ordinal, void **pool);
+	CUresult (*pool_destroy)(void *be, void *pool);
+	CUresult (*pool_alloc)(void *be, void *ctx, void *pool, uint64_t size, void *stream,
+			       uint64_t *dptr);
+	CUresult (*pool_free)(void *be, void *ctx, uint64_t dptr, void *stream);
+	CUresult (*pool_set_attr)(void *be, void *pool, int attr, uint64_t value);
+	CUresult (*pool_get_attr)(void *be, void *pool, int attr, uint64_t *value);
+	CUresult (*pool_trim)(void *be, void *pool, uint64_t keep);
 };
 
 extern const struct vgpu_backend_ops vgpu_backend_sim;

@@ -15,7 +15,7 @@
  * alloc table before we get here (ops_mem.c); this file fills that table
  * with what the driver hands out.
  */
-#include "server/backend.h"
+#include "server/cuda_be.h"
 
 #include <dlfcn.h>
 #include <stdbool.h>
@@ -23,80 +23,6 @@
 #include <string.h>
 
 #include "common/log.h"
-
-/* X(field, prototype taken from cuda.h, symbol, fallback symbol or NULL, required) */
-#define CUDA_SYMS(X)								\
-	X(Init, cuInit, "cuInit", NULL, 1)					\
-	X(DriverGetVersion, cuDriverGetVersion, "cuDriverGetVersion", NULL, 1)	\
-	X(DeviceGetCount, cuDeviceGetCount, "cuDeviceGetCount", NULL, 1)	\
-	X(DeviceGet, cuDeviceGet, "cuDeviceGet", NULL, 1)			\
-	X(DeviceGetName, cuDeviceGetName, "cuDeviceGetName", NULL, 1)		\
-	X(DeviceGetUuid, cuDeviceGetUuid, "cuDeviceGetUuid_v2", "cuDeviceGetUuid", 0) \
-	X(DeviceTotalMem, cuDeviceTotalMem, "cuDeviceTotalMem_v2", NULL, 1)	\
-	X(DeviceGetAttribute, cuDeviceGetAttribute, "cuDeviceGetAttribute", NULL, 1) \
-	X(PrimaryCtxRetain, cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", NULL, 1) \
-	X(PrimaryCtxRelease, cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", \
-	  "cuDevicePrimaryCtxRelease", 1)					\
-	X(CtxSetCurrent, cuCtxSetCurrent, "cuCtxSetCurrent", NULL, 1)		\
-	X(CtxSynchronize, cuCtxSynchronize, "cuCtxSynchronize", NULL, 1)	\
-	X(MemAlloc, cuMemAlloc, "cuMemAlloc_v2", NULL, 1)			\
-	X(MemFree, cuMemFree, "cuMemFree_v2", NULL, 1)				\
-	X(MemGetInfo, cuMemGetInfo, "cuMemGetInfo_v2", NULL, 1)			\
-	X(MemcpyHtoD, cuMemcpyHtoD, "cuMemcpyHtoD_v2", NULL, 1)			\
-	X(MemcpyDtoH, cuMemcpyDtoH, "cuMemcpyDtoH_v2", NULL, 1)			\
-	X(MemcpyDtoD, cuMemcpyDtoD, "cuMemcpyDtoD_v2", NULL, 1)			\
-	X(MemcpyHtoDAsync, cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", NULL, 1)	\
-	X(MemcpyDtoHAsync, cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", NULL, 1)	\
-	X(MemcpyDtoDAsync, cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", NULL, 1)	\
-	X(MemsetD8Async, cuMemsetD8Async, "cuMemsetD8Async", NULL, 1)		\
-	X(MemsetD16Async, cuMemsetD16Async, "cuMemsetD16Async", NULL, 1)	\
-	X(MemsetD32Async, cuMemsetD32Async, "cuMemsetD32Async", NULL, 1)	\
-	X(ModuleLoadData, cuModuleLoadData, "cuModuleLoadData", NULL, 1)	\
-	X(ModuleUnload, cuModuleUnload, "cuModuleUnload", NULL, 1)		\
-	X(ModuleGetFunction, cuModuleGetFunction, "cuModuleGetFunction", NULL, 1) \
-	X(ModuleGetGlobal, cuModuleGetGlobal, "cuModuleGetGlobal_v2", NULL, 1)	\
-	X(FuncGetParamInfo, cuFuncGetParamInfo, "cuFuncGetParamInfo", NULL, 0)	\
-	X(LaunchKernel, cuLaunchKernel, "cuLaunchKernel", NULL, 1)		\
-	X(StreamCreate, cuStreamCreateWithPriority, "cuStreamCreateWithPriority", NULL, 1) \
-	X(StreamSynchronize, cuStreamSynchronize, "cuStreamSynchronize", NULL, 1) \
-	X(StreamDestroy, cuStreamDestroy, "cuStreamDestroy_v2", NULL, 1)	\
-	X(EventCreate, cuEventCreate, "cuEventCreate", NULL, 1)			\
-	X(EventRecord, cuEventRecord, "cuEventRecord", NULL, 1)			\
-	X(EventSynchronize, cuEventSynchronize, "cuEventSynchronize", NULL, 1)	\
-	X(EventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2",	\
-	  "cuEventElapsedTime", 1)						\
-	X(EventDestroy, cuEventDestroy, "cuEventDestroy_v2", NULL, 1)		\
-	X(StreamWaitEvent, cuStreamWaitEvent, "cuStreamWaitEvent", NULL, 1)	\
-	X(StreamQuery, cuStreamQuery, "cuStreamQuery", NULL, 1)		\
-	X(EventQuery, cuEventQuery, "cuEventQuery", NULL, 1)			\
-	X(FuncGetAttribute, cuFuncGetAttribute, "cuFuncGetAttribute", NULL, 1)	\
-	X(FuncSetAttribute, cuFuncSetAttribute, "cuFuncSetAttribute", NULL, 1)	\
-	X(OccupancyBlocks, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags,	\
-	  "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", NULL, 1)	\
-	X(OccupancyDynSmem, cuOccupancyAvailableDynamicSMemPerBlock,		\
-	  "cuOccupancyAvailableDynamicSMemPerBlock", NULL, 0)
-
-struct cuda_api {
-#define CUDA_FIELD(field, proto, sym, alt, req) __typeof__(&proto) field;
-	CUDA_SYMS(CUDA_FIELD)
-#undef CUDA_FIELD
-};
-
-struct cuda_be {
-	void *lib;
-	struct cuda_api f;
-	struct vgpu_alloc_table *at;
-	CUcontext current;
-};
-
-struct cuda_ctx {
-	CUcontext c;
-	CUdevice dev;
-};
-
-struct cuda_module {
-	CUmodule m;
-};
 
 static void *sym(void *lib, const char *name, const char *alt)
 {
@@ -160,7 +86,7 @@ static void cuda_close(void *be)
 }
 
 /* Make ctx current on this thread before a call that works in a context. */
-static CUresult use(struct cuda_be *b, void *ctx)
+CUresult cuda_use(struct cuda_be *b, void *ctx)
 {
 	struct cuda_ctx *c = ctx;
 	CUresult rc;
@@ -174,13 +100,6 @@ static CUresult use(struct cuda_be *b, void *ctx)
 		b->current = c->c;
 	return rc;
 }
-
-#define USE(b, ctx)					\
-	do {						\
-		CUresult use_rc_ = use(b, ctx);		\
-		if (use_rc_)				\
-			return use_rc_;			\
-	} while (0)
 
 static CUresult cuda_device_count(void *be, int *count)
 {
@@ -235,7 +154,7 @@ static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void 
 		return rc;
 	}
 	*ctx = c;
-	return use(b, c);
+	return cuda_use(b, c);
 }
 
 static CUresult cuda_ctx_destroy(void *be, void *ctx)
@@ -401,7 +320,7 @@ static CUresult cuda_module_unload(void *be, void *ctx, void *mod)
 			i++;
 	}
 	if (ctx)
-		use(b, ctx);
+		cuda_use(b, ctx);
 	rc = b->f.ModuleUnload(m->m);
 	free(m);
 	return rc;
@@ -520,7 +439,7 @@ static CUresult cuda_stream_destroy(void *be, void *ctx, void *stream)
 	struct cuda_be *b = be;
 
 	if (ctx)
-		use(b, ctx);
+		cuda_use(b, ctx);
 	return b->f.StreamDestroy(stream);
 }
 
@@ -561,7 +480,7 @@ static CUresult cuda_event_destroy(void *be, void *ctx, void *event)
 	struct cuda_be *b = be;
 
 	if (ctx)
-		use(b, ctx);
+		cuda_use(b, ctx);
 	return b->f.EventDestroy(event);
 }
 
@@ -667,4 +586,20 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.func_set_attribute = cuda_func_set_attribute,
 	.occupancy_blocks = cuda_occupancy_blocks,
 	.occupancy_dyn_smem = cuda_occupancy_dyn_smem,
+	.vmm_granularity = cuda_vmm_granularity,
+	.vmm_create = cuda_vmm_create,
+	.vmm_release = cuda_vmm_release,
+	.vmm_reserve = cuda_vmm_reserve,
+	.vmm_free_va = cuda_vmm_free_va,
+	.vmm_map = cuda_vmm_map,
+	.vmm_unmap = cuda_vmm_unmap,
+	.vmm_set_access = cuda_vmm_set_access,
+	.pool_default = cuda_pool_default,
+	.pool_create = cuda_pool_create,
+	.pool_destroy = cuda_pool_destroy,
+	.pool_alloc = cuda_pool_alloc,
+	.pool_free = cuda_pool_free,
+	.pool_set_attr = cuda_pool_set_attr,
+	.pool_get_attr = cuda_pool_get_attr,
+	.pool_trim = cuda_pool_trim,
 };

@@ -6,7 +6,8 @@
  * address space from 0x7f0000000000, allocations separated by unmapped
  * guard gaps) and map to calloc'ed host buffers through the session's
  * alloc table.  Work runs synchronously at the call, so streams are tokens
- * and events are timestamps.  Modules and kernels: sim_kernels.c.
+ * and events are timestamps.  Modules and kernels: sim_kernels.c; VMM and
+ * memory pools: sim_vmm.c.
  */
 #include "server/sim.h"
 
@@ -86,7 +87,9 @@ static CUresult sim_open(const struct vgpu_server_config *cfg, uint32_t session_
 	 * process (threads in tests).
 	 */
 	s->va_lo = SIM_VA_BASE + (uint64_t)(session_id % 16) * SIM_VA_WINDOW;
-	s->va_hi = s->va_lo + SIM_VA_WINDOW;
+	s->va_hi = s->va_lo + SIM_VA_WINDOW / 2;
+	s->vmm_lo = s->va_hi;
+	s->vmm_hi = s->va_lo + SIM_VA_WINDOW;
 	*be = s;
 	return CUDA_SUCCESS;
 }
@@ -95,6 +98,7 @@ static void sim_close(void *be)
 {
 	struct sim *s = be;
 
+	sim_vmm_close(s);	/* VMM entries' host views are mappings, not buffers */
 	/* free every host buffer still in the table (allocations and globals) */
 	while (s->at->n)
 		sim_free(s, s->at->v[s->at->n - 1].base);
@@ -199,6 +203,8 @@ static CUresult sim_mem_free(void *be, void *ctx, uint64_t dptr)
 	struct sim *s = be;
 	struct vgpu_alloc *a = vgpu_at_exact(s->at, dptr);
 
+	if (a && a->kind == VGPU_ALLOC_POOL)
+		return sim_pool_free(be, ctx, dptr, NULL);
 	if (!a || a->kind != VGPU_ALLOC_MEM)
 		return CUDA_ERROR_INVALID_VALUE;
 	return sim_free(s, dptr);	/* works after a fault so sessions can clean up */
@@ -416,4 +422,20 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.func_set_attribute = sim_func_set_attribute,
 	.occupancy_blocks = sim_occupancy_blocks,
 	.occupancy_dyn_smem = sim_occupancy_dyn_smem,
+	.vmm_granularity = sim_vmm_granularity,
+	.vmm_create = sim_vmm_create,
+	.vmm_release = sim_vmm_release,
+	.vmm_reserve = sim_vmm_reserve,
+	.vmm_free_va = sim_vmm_free_va,
+	.vmm_map = sim_vmm_map,
+	.vmm_unmap = sim_vmm_unmap,
+	.vmm_set_access = sim_vmm_set_access,
+	.pool_default = sim_pool_default,
+	.pool_create = sim_pool_create,
+	.pool_destroy = sim_pool_destroy,
+	.pool_alloc = sim_pool_alloc,
+	.pool_free = sim_pool_free,
+	.pool_set_attr = sim_pool_set_attr,
+	.pool_get_attr = sim_pool_get_attr,
+	.pool_trim = sim_pool_trim,
 };

@@ -3,7 +3,8 @@
 SERVER_LIB_SRCS := server/session.c server/ops_ctx.c server/ops_mem.c server/ops_module.c server/ops_func.c \
 		   server/ops_sync.c server/handles.c server/alloc_table.c server/stats.c \
 		   server/backend.c server/backend_sim.c server/sim_kernels.c server/sim_func.c \
-		   server/backend_cuda.c
+		   server/backend_cuda.c server/cuda_vmm.c server/ops_vmm.c server/ops_pool.c \
+		   server/sim_vmm.c
 SERVER_LIB_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBVGPUSERVER := $(BUILD)/server/libvgpuserver.a
 # the cuda backend is built against the toolkit's cuda.h (types and enum

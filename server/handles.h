@@ -21,6 +21,8 @@ enum vgpu_htype {
 	VGPU_H_FUNC,
 	VGPU_H_STREAM,
 	VGPU_H_EVENT,
+	VGPU_H_CHUNK,		/* a VMM physical allocation (ops_vmm.c) */
+	VGPU_H_POOL,		/* a memory pool (ops_pool.c) */
 };
 
 struct vgpu_handle {

@@ -39,7 +39,8 @@ int op_mem_free(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	if (!c)
 		return CUDA_ERROR_INVALID_HANDLE;
 	a = vgpu_at_exact(&s->at, dptr);
-	if (!a || a->kind != VGPU_ALLOC_MEM)
+	/* cuMemFree takes a pool's allocation too (after the device is done with it) */
+	if (!a || (a->kind != VGPU_ALLOC_MEM && a->kind != VGPU_ALLOC_POOL))
 		return CUDA_ERROR_INVALID_VALUE;
 	return s->ops->mem_free(s->be, c, dptr);
 }

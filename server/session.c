@@ -34,8 +34,8 @@ static void stats_publish(struct session *s)
 	if (!stats_tab || stats_slot < 0 || (uint32_t)stats_slot >= stats_tab->nslots)
 		return;
 	sl = &stats_tab->slots[stats_slot];
-	__atomic_store_n(&sl->bytes_allocated, s->at.mem_bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&sl->allocations, s->at.mem_count, __ATOMIC_RELAXED);
+	__atomic_store_n(&sl->bytes_allocated, s->at.mem_bytes + s->vmm_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&sl->allocations, s->at.mem_count + s->vmm_count, __ATOMIC_RELAXED);
 }
 
 void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t *allocs)
@@ -46,8 +46,8 @@ void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t
 		return;
 	}
 	*sessions = 1;
-	*bytes = s->at.mem_bytes;
-	*allocs = s->at.mem_count;
+	*bytes = s->at.mem_bytes + s->vmm_bytes;
+	*allocs = s->at.mem_count + s->vmm_count;
 }
 
 static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
@@ -84,6 +84,26 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_FUNC_SET_ATTRIBUTE] = op_func_set_attribute,
 	[VGPU_OP_OCCUPANCY_BLOCKS] = op_occupancy_blocks,
 	[VGPU_OP_OCCUPANCY_DYN_SMEM] = op_occupancy_dyn_smem,
+	[VGPU_OP_VMM_GRANULARITY] = op_vmm_granularity,
+	[VGPU_OP_VMM_CREATE] = op_vmm_create,
+	[VGPU_OP_VMM_RELEASE] = op_vmm_release,
+	[VGPU_OP_VMM_RESERVE] = op_vmm_reserve,
+	[VGPU_OP_VMM_FREE_VA] = op_vmm_free_va,
+	[VGPU_OP_VMM_MAP] = op_vmm_map,
+	[VGPU_OP_VMM_UNMAP] = op_vmm_unmap,
+	[VGPU_OP_VMM_SET_ACCESS] = op_vmm_set_access,
+	[VGPU_OP_VMM_GET_ACCESS] = op_vmm_get_access,
+	[VGPU_OP_VMM_HANDLE_INFO] = op_vmm_handle_info,
+	[VGPU_OP_VMM_RETAIN] = op_vmm_retain,
+	[VGPU_OP_POOL_DEVICE] = op_pool_device,
+	[VGPU_OP_POOL_SET_CURRENT] = op_pool_set_current,
+	[VGPU_OP_POOL_CREATE] = op_pool_create,
+	[VGPU_OP_POOL_DESTROY] = op_pool_destroy,
+	[VGPU_OP_POOL_ALLOC] = op_pool_alloc,
+	[VGPU_OP_MEM_FREE_ASYNC] = op_mem_free_async,
+	[VGPU_OP_POOL_SET_ATTR] = op_pool_set_attr,
+	[VGPU_OP_POOL_GET_ATTR] = op_pool_get_attr,
+	[VGPU_OP_POOL_TRIM] = op_pool_trim,
 	/* HELLO and GOODBYE change the session's state: handled in handle_frame */
 };
 
@@ -206,7 +226,7 @@ void sess_destroy_ctx(struct session *s, uint64_t id)
 		struct vgpu_alloc *a = &s->at.v[i];
 
 		/* the backend removes the entry on success; skip it on failure */
-		if (a->kind == VGPU_ALLOC_MEM && a->owner == obj &&
+		if ((a->kind == VGPU_ALLOC_MEM || a->kind == VGPU_ALLOC_POOL) && a->owner == obj &&
 		    s->ops->mem_free(s->be, obj, a->base) == CUDA_SUCCESS)
 			continue;
 		i++;
@@ -221,6 +241,13 @@ static void session_cleanup(struct session *s)
 	uint64_t x;
 
 	if (s->be) {
+		/*
+		 * pools and VMM objects belong to no context, as in the driver;
+		 * gone before the contexts so no call runs without one (a pool's
+		 * allocations still out are freed with their context)
+		 */
+		sess_pool_cleanup(s);
+		sess_vmm_cleanup(s);
 		while ((x = vgpu_handle_next(&s->h, &pos, VGPU_H_CTX, 0)))
 			sess_destroy_ctx(s, x);
 		s->ops->close(s->be);	/* drops whatever is left in the table */

@@ -35,6 +35,11 @@ struct session {
 	bool hello_done;
 	uint32_t dev_base;		/* backend ordinal of client device 0 */
 	uint32_t dev_count;		/* devices the client sees */
+	/* VMM state (ops_vmm.c) and pools (ops_pool.c), made at first use */
+	struct sess_vmm *vmm;
+	struct sess_pools *pools;
+	uint64_t vmm_bytes;		/* physical chunks alive: counted in stats */
+	uint64_t vmm_count;
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;
@@ -74,6 +79,10 @@ void sess_destroy_module(struct session *s, uint64_t id);
 void sess_destroy_stream(struct session *s, uint64_t id);
 void sess_destroy_event(struct session *s, uint64_t id);
 void sess_destroy_ctx(struct session *s, uint64_t id);
+
+/* Free every mapping, reservation and chunk (ops_vmm.c); every created pool (ops_pool.c). */
+void sess_vmm_cleanup(struct session *s);
+void sess_pool_cleanup(struct session *s);
 
 /* SERVER_STATS totals: the shared table's sums, or this session alone. */
 void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t *allocs);
@@ -116,5 +125,27 @@ int op_func_get_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_vmm_granularity(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_release(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_reserve(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_free_va(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_map(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_unmap(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_set_access(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_get_access(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_handle_info(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_vmm_retain(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_pool_device(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_set_current(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_alloc(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_mem_free_async(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_set_attr(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_get_attr(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_pool_trim(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 #endif

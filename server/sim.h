@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim.h - internals shared by the sim backend's files: backend_sim.c
- * (device, memory, streams, events) and sim_kernels.c (modules and the
- * built-in kernels).
+ * (device, memory, streams, events), sim_kernels.c (modules and the
+ * built-in kernels), sim_func.c and sim_vmm.c (VMM and memory pools).
  */
 #ifndef VGPU_SERVER_SIM_H
 #define VGPU_SERVER_SIM_H
@@ -20,10 +20,22 @@
 #define SIM_IMAGE_TAG	"//vgpu-sim"
 #define SIM_SPIN_MAX_MS	10000
 
+#define SIM_VMM_GRAN	(2ull << 20)	/* cuMemGetAllocationGranularity on the sim */
+
+struct sim_resv;
+struct sim_pool;
+struct sim_pool_rec;
+
 struct sim {
 	struct vgpu_alloc_table *at;
 	uint64_t total, used;
-	uint64_t va_lo, va_hi;
+	uint64_t va_lo, va_hi;	/* cuMemAlloc's half of the session's slice */
+	uint64_t vmm_lo, vmm_hi;	/* the other half: VMM reservations (sim_vmm.c) */
+	struct sim_resv *resv;		/* sorted by base */
+	struct sim_pool *pools;		/* every pool, the default one included */
+	struct sim_pool *dflt_pool;
+	struct sim_pool_rec *prec;	/* live pool allocations */
+	size_t nprec, cprec;
 	CUresult sticky;	/* first fault; every later ctx call returns it */
 };
 
@@ -62,6 +74,30 @@ CUresult sim_module_get_global(void *be, void *ctx, void *mod, const char *name,
 CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
 		    const uint32_t block[3], uint32_t shared_bytes, void *stream,
 		    const void *params, size_t params_len);
+
+/* sim_vmm.c: VMM and pools */
+CUresult sim_vmm_granularity(void *be, int ordinal, unsigned int option, uint64_t *gran);
+CUresult sim_vmm_create(void *be, int ordinal, uint64_t size, void **chunk);
+CUresult sim_vmm_release(void *be, void *chunk);
+CUresult sim_vmm_reserve(void *be, uint64_t size, uint64_t align, uint64_t hint, void **resv,
+			 uint64_t *addr);
+CUresult sim_vmm_free_va(void *be, void *resv);
+CUresult sim_vmm_map(void *be, void *resv, uint64_t addr, uint64_t size, void *chunk,
+		     uint64_t off, void **host);
+CUresult sim_vmm_unmap(void *be, void *resv, uint64_t addr, uint64_t size);
+CUresult sim_vmm_set_access(void *be, int ordinal, uint64_t addr, uint64_t size,
+			    unsigned int flags);
+CUresult sim_pool_default(void *be, int ordinal, void **pool);
+CUresult sim_pool_create(void *be, int ordinal, void **pool);
+CUresult sim_pool_destroy(void *be, void *pool);
+CUresult sim_pool_alloc(void *be, void *ctx, void *pool, uint64_t size, void *stream,
+			uint64_t *dptr);
+CUresult sim_pool_free(void *be, void *ctx, uint64_t dptr, void *stream);
+CUresult sim_pool_set_attr(void *be, void *pool, int attr, uint64_t value);
+CUresult sim_pool_get_attr(void *be, void *pool, int attr, uint64_t *value);
+CUresult sim_pool_trim(void *be, void *pool, uint64_t keep);
+/* At close: what the session left (it normally cleans up first). */
+void sim_vmm_close(struct sim *s);
 
 /* sim_func.c */
 CUresult sim_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value);

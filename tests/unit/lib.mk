@@ -12,12 +12,15 @@
 #                     stream-ordered allocation, context limits, device queries
 #   test_lib_graph    graphs and stream capture: capture and replay, fork/join
 #                     across streams, invalidation, hand-built graphs, updates
+#   test_lib_vmm      virtual memory management (chunks, reservations, mappings,
+#                     access) and memory pools (attributes, trim, destroy)
 #   test_lib_progs    tests/progs programs against a spawned vgpu-server (sim;
 #                     spawn_server.c, shared with test_nvml)
 #   test_lib_ring     the /dev/vgpuN ring transport against a fake module and
 #                     daemon (syscalls wrapped with ld --wrap), whole library
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
+	     $(BUILD)/tests/test_lib_vmm \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring
 
 LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
@@ -25,7 +28,7 @@ LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
 $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/tests/unit/test_lib_ring.o \
 $(BUILD)/tests/unit/test_lib_runtime.o $(BUILD)/tests/unit/lib_server.o \
-$(BUILD)/tests/unit/test_lib_graph.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_graph.o $(BUILD)/tests/unit/test_lib_vmm.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
 	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
 	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
@@ -55,6 +58,13 @@ $(BUILD)/tests/test_lib_runtime: $(BUILD)/tests/unit/test_lib_runtime.o \
 $(BUILD)/tests/test_lib_graph: $(BUILD)/tests/unit/test_lib_graph.o \
 			       $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
 			       $(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_lib_vmm: $(BUILD)/tests/unit/test_lib_vmm.o \
+			     $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+			     $(LIBCUDA_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread

@@ -4,14 +4,18 @@
 #   test_session  vgpu_session_serve over socketpairs in threads, and vgpu-server itself
 #   test_session_ops  the ops the CUDA runtime needs (attributes, occupancy,
 #                 stream waits and queries) through a session, sim backend
+#   test_session_vmm  the VMM and pool ops at the wire: checks, accounting,
+#                 malformed bodies, cleanup at session end (also a spawned vgpu-server)
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session \
-		$(BUILD)/tests/test_session_ops
+		$(BUILD)/tests/test_session_ops $(BUILD)/tests/test_session_vmm
 
 # target-specific so other fragments of tests/unit keep their own flags
 $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o \
 $(BUILD)/tests/unit/test_session_ops.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_session_vmm.o: CFLAGS += -I$(CUDA_INC) \
+	-DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(BUILD)/tests/test_wire: $(BUILD)/tests/unit/test_wire.o $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
@@ -31,6 +35,12 @@ $(BUILD)/tests/test_session_ops: $(BUILD)/tests/unit/test_session_ops.o $(LIBVGP
 				 $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_session_vmm: $(BUILD)/tests/unit/test_session_vmm.o \
+				 $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUSERVER) \
+				 $(LIBVGPUCOMMON) | $(VGPU_SERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
 
 UNIT_TESTS += $(SERVER_TESTS)
 

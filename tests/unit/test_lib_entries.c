@@ -115,12 +115,11 @@ static void test_stubs_not_supported(void **state)
 	{
 		CUarray arr;
 		CUDA_ARRAY_DESCRIPTOR ad = { 0 };
-		CUmemGenericAllocationHandle mh;
-		CUmemAllocationProp prop = { 0 };
+		CUmemPoolPtrExportData ed;
 		CUlinkState ls;
 
 		assert_int_equal(cuArrayCreate(&arr, &ad), CUDA_ERROR_NOT_SUPPORTED);
-		assert_int_equal(cuMemCreate(&mh, 4096, &prop, 0), CUDA_ERROR_NOT_SUPPORTED);
+		assert_int_equal(cuMemPoolExportPointer(&ed, 0), CUDA_ERROR_NOT_SUPPORTED);
 		assert_int_equal(cuLinkCreate(0, NULL, NULL, &ls), CUDA_ERROR_NOT_SUPPORTED);
 	}
 }

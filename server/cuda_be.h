@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cuda_be.h - internals shared by the cuda backend's files: backend_cuda.c
+ * (device, contexts, memory, modules, streams, events) and cuda_vmm.c
+ * (virtual memory management and memory pools): the driver entry points
+ * reached through dlopen, and the backend's objects.
+ */
+#ifndef VGPU_SERVER_CUDA_BE_H
+#define VGPU_SERVER_CUDA_BE_H
+
+#include "server/backend.h"
+
+/* X(field, prototype taken from cuda.h, symbol, fallback symbol or NULL, required) */
+#define CUDA_SYMS(X)								\
+	X(Init, cuInit, "cuInit", NULL, 1)					\
+	X(DriverGetVersion, cuDriverGetVersion, "cuDriverGetVersion", NULL, 1)	\
+	X(DeviceGetCount, cuDeviceGetCount, "cuDeviceGetCount", NULL, 1)	\
+	X(DeviceGet, cuDeviceGet, "cuDeviceGet", NULL, 1)			\
+	X(DeviceGetName, cuDeviceGetName, "cuDeviceGetName", NULL, 1)		\
+	X(DeviceGetUuid, cuDeviceGetUuid, "cuDeviceGetUuid_v2", "cuDeviceGetUuid", 0) \
+	X(DeviceTotalMem, cuDeviceTotalMem, "cuDeviceTotalMem_v2", NULL, 1)	\
+	X(DeviceGetAttribute, cuDeviceGetAttribute, "cuDeviceGetAttribute", NULL, 1) \
+	X(PrimaryCtxRetain, cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", NULL, 1) \
+	X(PrimaryCtxRelease, cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", \
+	  "cuDevicePrimaryCtxRelease", 1)					\
+	X(CtxSetCurrent, cuCtxSetCurrent, "cuCtxSetCurrent", NULL, 1)		\
+	X(CtxSynchronize, cuCtxSynchronize, "cuCtxSynchronize", NULL, 1)	\
+	X(MemAlloc, cuMemAlloc, "cuMemAlloc_v2", NULL, 1)			\
+	X(MemFree, cuMemFree, "cuMemFree_v2", NULL, 1)				\
+	X(MemGetInfo, cuMemGetInfo, "cuMemGetInfo_v2", NULL, 1)			\
+	X(MemcpyHtoD, cuMemcpyHtoD, "cuMemcpyHtoD_v2", NULL, 1)			\
+	X(MemcpyDtoH, cuMemcpyDtoH, "cuMemcpyDtoH_v2", NULL, 1)			\
+	X(MemcpyDtoD, cuMemcpyDtoD, "cuMemcpyDtoD_v2", NULL, 1)			\
+	X(MemcpyHtoDAsync, cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", NULL, 1)	\
+	X(MemcpyDtoHAsync, cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", NULL, 1)	\
+	X(MemcpyDtoDAsync, cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", NULL, 1)	\
+	X(MemsetD8Async, cuMemsetD8Async, "cuMemsetD8Async", NULL, 1)		\
+	X(MemsetD16Async, cuMemsetD16Async, "cuMemsetD16Async", NULL, 1)	\
+	X(MemsetD32Async, cuMemsetD32Async, "cuMemsetD32Async", NULL, 1)	\
+	X(ModuleLoadData, cuModuleLoadData, "cuModuleLoadData", NULL, 1)	\
+	X(ModuleUnload, cuModuleUnload, "cuModuleUnload", NULL, 1)		\
+	X(ModuleGetFunction, cuModuleGetFunction, "cuModuleGetFunction", NULL, 1) \
+	X(ModuleGetGlobal, cuModuleGetGlobal, "cuModuleGetGlobal_v2", NULL, 1)	\
+	X(FuncGetParamInfo, cuFuncGetParamInfo, "cuFuncGetParamInfo", NULL, 0)	\
+	X(LaunchKernel, cuLaunchKernel, "cuLaunchKernel", NULL, 1)		\
+	X(StreamCreate, cuStreamCreateWithPriority, "cuStreamCreateWithPriority", NULL, 1) \
+	X(StreamSynchronize, cuStreamSynchronize, "cuStreamSynchronize", NULL, 1) \
+	X(StreamDestroy, cuStreamDestroy, "cuStreamDestroy_v2", NULL, 1)	\
+	X(EventCreate, cuEventCreate, "cuEventCreate", NULL, 1)			\
+	X(EventRecord, cuEventRecord, "cuEventRecord", NULL, 1)			\
+	X(EventSynchronize, cuEventSynchronize, "cuEventSynchronize", NULL, 1)	\
+	X(EventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2",	\
+	  "cuEventElapsedTime", 1)						\
+	X(EventDestroy, cuEventDestroy, "cuEventDestroy_v2", NULL, 1)		\
+	X(StreamWaitEvent, cuStreamWaitEvent, "cuStreamWaitEvent", NULL, 1)	\
+	X(StreamQuery, cuStreamQuery, "cuStreamQuery", NULL, 1)		\
+	X(EventQuery, cuEventQuery, "cuEventQuery", NULL, 1)			\
+	X(FuncGetAttribute, cuFuncGetAttribute, "cuFuncGetAttribute", NULL, 1)	\
+	X(FuncSetAttribute, cuFuncSetAttribute, "cuFuncSetAttribute", NULL, 1)	\
+	X(OccupancyBlocks, cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags,	\
+	  "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", NULL, 1)	\
+	X(OccupancyDynSmem, cuOccupancyAvailableDynamicSMemPerBlock,		\
+	  "cuOccupancyAvailableDynamicSMemPerBlock", NULL, 0)			\
+	CUDA_VMM_SYMS(X)
+
+/* VMM and pools (cuda_vmm.c): optional, so an old driver still serves the rest */
+#define CUDA_VMM_SYMS(X)							\
+	X(MemGetGranularity, cuMemGetAllocationGranularity,			\
+	  "cuMemGetAllocationGranularity", NULL, 0)				\
+	X(MemCreate, cuMemCreate, "cuMemCreate", NULL, 0)			\
+	X(MemRelease, cuMemRelease, "cuMemRelease", NULL, 0)			\
+	X(MemAddressReserve, cuMemAddressReserve, "cuMemAddressReserve", NULL, 0) \
+	X(MemAddressFree, cuMemAddressFree, "cuMemAddressFree", NULL, 0)	\
+	X(MemMap, cuMemMap, "cuMemMap", NULL, 0)				\
+	X(MemUnmap, cuMemUnmap, "cuMemUnmap", NULL, 0)				\
+	X(MemSetAccess, cuMemSetAccess, "cuMemSetAccess", NULL, 0)		\
+	X(DeviceGetDefaultMemPool, cuDeviceGetDefaultMemPool,			\
+	  "cuDeviceGetDefaultMemPool", NULL, 0)					\
+	X(MemPoolCreate, cuMemPoolCreate, "cuMemPoolCreate", NULL, 0)		\
+	X(MemPoolDestroy, cuMemPoolDestroy, "cuMemPoolDestroy", NULL, 0)	\
+	X(MemAllocFromPoolAsync, cuMemAllocFromPoolAsync,			\
+	  "cuMemAllocFromPoolAsync", NULL, 0)					\
+	X(MemFreeAsync, cuMemFreeAsync, "cuMemFreeAsync", NULL, 0)		\
+	X(MemPoolSetAttribute, cuMemPoolSetAttribute, "cuMemPoolSetAttribute", NULL, 0) \
+	X(MemPoolGetAttribute, cuMemPoolGetAttribute, "cuMemPoolGetAttribute", NULL, 0) \
+	X(MemPoolTrimTo, cuMemPoolTrimTo, "cuMemPoolTrimTo", NULL, 0)
+
+struct cuda_api {
+#define CUDA_FIELD(field, proto, sym, alt, req) __typeof__(&proto) field;
+	CUDA_SYMS(CUDA_FIELD)
+#undef CUDA_FIELD
+};
+
+struct cuda_be {
+	void *lib;
+	struct cuda_api f;
+	struct vgpu_alloc_table *at;
+	CUcontext current;
+};
+
+struct cuda_ctx {
+	CUcontext c;
+	CUdevice dev;
+};
+
+struct cuda_module {
+	CUmodule m;
+};
+
+/* Make ctx current on this thread before a call that works in a context. */
+CUresult cuda_use(struct cuda_be *b, void *ctx);
+
+#define USE(b, ctx)					\
+	do {						\
+		CUresult use_rc_ = cuda_use(b, ctx);	\
+		if (use_rc_)				\
+			return use_rc_;			\
+	} while (0)
+
+CUresult cuda_vmm_granularity(void *be, int ordinal, unsigned int option, uint64_t *gran);
+CUresult cuda_vmm_create(void *be, int ordinal, uint64_t size, void **chunk);
+CUresult cuda_vmm_release(void *be, void *chunk);
+CUresult cuda_vmm_reserve(void *be, uint64_t size, uint64_t align, uint64_t hint, void **resv,
+			  uint64_t *addr);
+CUresult cuda_vmm_free_va(void *be, void *resv);
+CUresult cuda_vmm_map(void *be, void *resv, uint64_t addr, uint64_t size, void *chunk,
+		      uint64_t off, void **host);
+CUresult cuda_vmm_unmap(void *be, void *resv, uint64_t addr, uint64_t size);
+CUresult cuda_vmm_set_access(void *be, int ordinal, uint64_t addr, uint64_t size,
+			     unsigned int flags);
+CUresult cuda_pool_default(void *be, int ordinal, void **pool);
+CUresult cuda_pool_create(void *be, int ordinal, void **pool);
+CUresult cuda_pool_destroy(void *be, void *pool);
+CUresult cuda_pool_alloc(void *be, void *ctx, void *pool, uint64_t size, void *stream,
+			 uint64_t *dptr);
+CUresult cuda_pool_free(void *be, void *ctx, uint64_t dptr, void *stream);
+CUresult cuda_pool_set_attr(void *be, void *pool, int attr, uint64_t value);
+CUresult cuda_pool_get_attr(void *be, void *pool, int attr, uint64_t *value);
+CUresult cuda_pool_trim(void *be, void *pool, uint64_t keep);
+
+#endif
