@@ -99,7 +99,8 @@
 	X(MEM_FREE_ASYNC,	52)	\
 	X(POOL_SET_ATTR,	53)	\
 	X(POOL_GET_ATTR,	54)	\
-	X(POOL_TRIM,		55)
+	X(POOL_TRIM,		55)	\
+	X(OCCUPANCY_CLUSTERS,	56)
 
 enum vgpu_op {
 #define VGPU_OP_ENUM(name, val) VGPU_OP_##name = val,

@@ -172,3 +172,54 @@ CUresult cuOccupancyMaxPotentialBlockSize(int *min_grid, int *block_size, CUfunc
 	return cuOccupancyMaxPotentialBlockSizeWithFlags(min_grid, block_size, f, smem_fn,
 							 dyn_smem, limit, 0);
 }
+
+/*
+ * Cluster occupancy, answered by the server's driver (OCCUPANCY_CLUSTERS):
+ * query 0 is cuOccupancyMaxActiveClusters, 1 cuOccupancyMaxPotentialClusterSize.
+ * Of the launch attributes only the cluster dimension matters here.
+ */
+static CUresult cluster_query(int *out, CUfunction func, const CUlaunchConfig *cfg,
+			      uint32_t query)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[80];
+	unsigned int cluster[3] = { 0, 0, 0 };
+	struct CUfunc_st *f;
+	CUresult rc = vgpu_func_arg(func, &f);
+
+	if (rc)
+		return rc;
+	if (!out || !cfg || (cfg->numAttrs && !cfg->attrs))
+		return CUDA_ERROR_INVALID_VALUE;
+	for (unsigned int i = 0; i < cfg->numAttrs; i++) {
+		if (cfg->attrs[i].id == CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION) {
+			cluster[0] = cfg->attrs[i].value.clusterDim.x;
+			cluster[1] = cfg->attrs[i].value.clusterDim.y;
+			cluster[2] = cfg->attrs[i].value.clusterDim.z;
+		}
+	}
+	func_req(&w, req, sizeof(req), f);
+	vgpu_put_u32(&w, query);
+	vgpu_put_u32(&w, cfg->gridDimX);
+	vgpu_put_u32(&w, cfg->gridDimY);
+	vgpu_put_u32(&w, cfg->gridDimZ);
+	vgpu_put_u32(&w, cfg->blockDimX);
+	vgpu_put_u32(&w, cfg->blockDimY);
+	vgpu_put_u32(&w, cfg->blockDimZ);
+	vgpu_put_u32(&w, cfg->sharedMemBytes);
+	for (int i = 0; i < 3; i++)
+		vgpu_put_u32(&w, cluster[i]);
+	vgpu_put_u32(&w, 0);	/* reserved */
+	return vgpu_rpc_i32(VGPU_OP_OCCUPANCY_CLUSTERS, &w, out);
+}
+
+CUresult cuOccupancyMaxActiveClusters(int *clusters, CUfunction func, const CUlaunchConfig *cfg)
+{
+	return cluster_query(clusters, func, cfg, 0);
+}
+
+CUresult cuOccupancyMaxPotentialClusterSize(int *size, CUfunction func,
+					    const CUlaunchConfig *cfg)
+{
+	return cluster_query(size, func, cfg, 1);
+}

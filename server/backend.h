@@ -113,6 +113,15 @@ struct vgpu_backend_ops {
 	/* cuOccupancyAvailableDynamicSMemPerBlock */
 	CUresult (*occupancy_dyn_smem)(void *be, void *ctx, void *func, int blocks,
 				       int block_size, uint64_t *bytes);
+	/*
+	 * query 0: cuOccupancyMaxActiveClusters, 1: cuOccupancyMaxPotentialClusterSize,
+	 * for a launch of grid x block threads with dyn_smem bytes; cluster all 0:
+	 * none given (the function's own, if any), else its dimensions.  Checked.
+	 */
+	CUresult (*occupancy_clusters)(void *be, void *ctx, void *func, unsigned int query,
+				       const unsigned int grid[3], const unsigned int block[3],
+				       unsigned int dyn_smem, const unsigned int cluster[3],
+				       int *value);
 
 	/*
 	 * Virtual memory management (ops_vmm.c keeps the bookkeeping and checks

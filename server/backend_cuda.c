@@ -549,6 +549,29 @@ static CUresult cuda_occupancy_dyn_smem(void *be, void *ctx, void *func, int blo
 	return rc;
 }
 
+static CUresult cuda_occupancy_clusters(void *be, void *ctx, void *func, unsigned int query,
+					const unsigned int grid[3], const unsigned int block[3],
+					unsigned int dyn_smem, const unsigned int cluster[3],
+					int *value)
+{
+	struct cuda_be *b = be;
+	CUlaunchAttribute attr = { .id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION };
+	CUlaunchConfig cfg = {
+		.gridDimX = grid[0], .gridDimY = grid[1], .gridDimZ = grid[2],
+		.blockDimX = block[0], .blockDimY = block[1], .blockDimZ = block[2],
+		.sharedMemBytes = dyn_smem, .attrs = &attr, .numAttrs = cluster[0] ? 1 : 0,
+	};
+
+	USE(b, ctx);
+	attr.value.clusterDim.x = cluster[0];
+	attr.value.clusterDim.y = cluster[1];
+	attr.value.clusterDim.z = cluster[2];
+	if (!b->f.OccupancyClusters || !b->f.OccupancyClusterSize)
+		return CUDA_ERROR_NOT_SUPPORTED;	/* driver older than 11.8 */
+	return query ? b->f.OccupancyClusterSize(value, func, &cfg) :
+		       b->f.OccupancyClusters(value, func, &cfg);
+}
+
 const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.name = "cuda",
 	.kind = VGPU_BACKEND_CUDA,
@@ -586,6 +609,7 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.func_set_attribute = cuda_func_set_attribute,
 	.occupancy_blocks = cuda_occupancy_blocks,
 	.occupancy_dyn_smem = cuda_occupancy_dyn_smem,
+	.occupancy_clusters = cuda_occupancy_clusters,
 	.vmm_granularity = cuda_vmm_granularity,
 	.vmm_create = cuda_vmm_create,
 	.vmm_release = cuda_vmm_release,

@@ -422,6 +422,7 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.func_set_attribute = sim_func_set_attribute,
 	.occupancy_blocks = sim_occupancy_blocks,
 	.occupancy_dyn_smem = sim_occupancy_dyn_smem,
+	.occupancy_clusters = sim_occupancy_clusters,
 	.vmm_granularity = sim_vmm_granularity,
 	.vmm_create = sim_vmm_create,
 	.vmm_release = sim_vmm_release,

@@ -61,6 +61,10 @@
 	  "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", NULL, 1)	\
 	X(OccupancyDynSmem, cuOccupancyAvailableDynamicSMemPerBlock,		\
 	  "cuOccupancyAvailableDynamicSMemPerBlock", NULL, 0)			\
+	X(OccupancyClusters, cuOccupancyMaxActiveClusters,			\
+	  "cuOccupancyMaxActiveClusters", NULL, 0)				\
+	X(OccupancyClusterSize, cuOccupancyMaxPotentialClusterSize,		\
+	  "cuOccupancyMaxPotentialClusterSize", NULL, 0)			\
 	CUDA_VMM_SYMS(X)
 
 /* VMM and pools (cuda_vmm.c): optional, so an old driver still serves the rest */

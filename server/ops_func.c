@@ -86,6 +86,41 @@ int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf
 	return rc;
 }
 
+int op_occupancy_clusters(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	uint64_t func = vgpu_get_u64(r);
+	uint32_t query = vgpu_get_u32(r);
+	unsigned int grid[3], block[3], cluster[3], smem;
+	uint64_t threads = 1;
+	void *c, *f;
+	int value = 0, rc;
+
+	for (int i = 0; i < 3; i++)
+		grid[i] = vgpu_get_u32(r);
+	for (int i = 0; i < 3; i++)
+		block[i] = vgpu_get_u32(r);
+	smem = vgpu_get_u32(r);
+	for (int i = 0; i < 3; i++)
+		cluster[i] = vgpu_get_u32(r);
+	rc = vgpu_get_u32(r) ? CUDA_ERROR_INVALID_VALUE : 0;	/* reserved */
+	if (!rc)
+		rc = func_of(s, r, ctx, func, &c, &f);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 3; i++)
+		threads *= block[i];
+	if (query > 1 || !threads || threads > 1024 || !grid[0] || !grid[1] || !grid[2])
+		return CUDA_ERROR_INVALID_VALUE;
+	/* a cluster is all three dimensions or none */
+	if ((cluster[0] || cluster[1] || cluster[2]) && (!cluster[0] || !cluster[1] || !cluster[2]))
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = s->ops->occupancy_clusters(s->be, c, f, query, grid, block, smem, cluster, &value);
+	if (rc == CUDA_SUCCESS)
+		vgpu_put_i32(w, value);
+	return rc;
+}
+
 int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 {
 	uint64_t ctx = vgpu_get_u64(r);

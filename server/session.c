@@ -84,6 +84,7 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_FUNC_SET_ATTRIBUTE] = op_func_set_attribute,
 	[VGPU_OP_OCCUPANCY_BLOCKS] = op_occupancy_blocks,
 	[VGPU_OP_OCCUPANCY_DYN_SMEM] = op_occupancy_dyn_smem,
+	[VGPU_OP_OCCUPANCY_CLUSTERS] = op_occupancy_clusters,
 	[VGPU_OP_VMM_GRANULARITY] = op_vmm_granularity,
 	[VGPU_OP_VMM_CREATE] = op_vmm_create,
 	[VGPU_OP_VMM_RELEASE] = op_vmm_release,

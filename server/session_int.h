@@ -125,6 +125,7 @@ int op_func_get_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_occupancy_clusters(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 int op_vmm_granularity(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_vmm_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);

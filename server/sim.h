@@ -106,5 +106,8 @@ CUresult sim_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
 			      uint64_t dyn_smem, unsigned int flags, int *blocks);
 CUresult sim_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks, int block_size,
 				uint64_t *bytes);
+CUresult sim_occupancy_clusters(void *be, void *ctx, void *func, unsigned int query,
+				const unsigned int grid[3], const unsigned int block[3],
+				unsigned int dyn_smem, const unsigned int cluster[3], int *value);
 
 #endif

@@ -13,6 +13,8 @@
 #define SIM_BLOCKS_PER_SM	32
 #define SIM_SMEM_PER_SM		(228 * 1024)
 #define SIM_SMEM_PER_BLOCK	(48 * 1024)
+#define SIM_CLUSTER_MAX		8	/* the portable cluster size */
+#define SIM_SM_COUNT		132	/* backend_sim.c's MULTIPROCESSOR_COUNT */
 #define SIM_REGS_PER_THREAD	32
 
 CUresult sim_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value)
@@ -101,4 +103,31 @@ CUresult sim_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks, int
 	per = SIM_SMEM_PER_SM / (uint64_t)blocks;
 	*bytes = per < SIM_SMEM_PER_BLOCK ? per : SIM_SMEM_PER_BLOCK;
 	return CUDA_SUCCESS;
+}
+
+/*
+ * Clusters on the sim's model: the portable maximum of 8 blocks, and as
+ * many clusters as the SMs' blocks hold (no GPC boundaries to respect).
+ */
+CUresult sim_occupancy_clusters(void *be, void *ctx, void *func, unsigned int query,
+				const unsigned int grid[3], const unsigned int block[3],
+				unsigned int dyn_smem, const unsigned int cluster[3], int *value)
+{
+	unsigned int size = cluster[0] ? cluster[0] * cluster[1] * cluster[2] : 1;
+	int per_sm = 0;
+	CUresult rc;
+
+	if (query) {
+		*value = SIM_CLUSTER_MAX;
+		return CUDA_SUCCESS;
+	}
+	if (size > SIM_CLUSTER_MAX) {
+		*value = 0;
+		return CUDA_SUCCESS;
+	}
+	rc = sim_occupancy_blocks(be, ctx, func, (int)(block[0] * block[1] * block[2]), dyn_smem,
+				  0, &per_sm);
+	if (!rc)
+		*value = per_sm * SIM_SM_COUNT / (int)size;
+	return rc;
 }

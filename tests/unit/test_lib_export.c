@@ -503,6 +503,32 @@ static void test_attributes_and_occupancy(void **state)
 	assert_int_equal(cuOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, f, 0, 0),
 			 CUDA_ERROR_INVALID_VALUE);
 
+	/* clusters: the sim holds 8 blocks of 256 per SM on 132 SMs, clusters of up to 8 */
+	cfg.blockDimX = 256;
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, &cfg), CUDA_SUCCESS);
+	assert_int_equal(v, 8 * 132);
+	attr.value.clusterDim.x = 2;
+	attr.value.clusterDim.y = 2;
+	attr.value.clusterDim.z = 1;
+	cfg.attrs = &attr;
+	cfg.numAttrs = 1;
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, &cfg), CUDA_SUCCESS);
+	assert_int_equal(v, 8 * 132 / 4);
+	assert_int_equal(cuOccupancyMaxPotentialClusterSize(&v, f, &cfg), CUDA_SUCCESS);
+	assert_int_equal(v, 8);
+	attr.value.clusterDim.x = 16;
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, &cfg), CUDA_SUCCESS);
+	assert_int_equal(v, 0);
+	attr.value.clusterDim.y = 0;	/* half a cluster */
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, &cfg), CUDA_ERROR_INVALID_VALUE);
+	cfg.blockDimX = 2048;
+	cfg.numAttrs = 0;
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, &cfg), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuOccupancyMaxActiveClusters(&v, f, NULL), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuOccupancyMaxActiveClusters(NULL, f, &cfg), CUDA_ERROR_INVALID_VALUE);
+	cfg.blockDimX = 32;
+	cfg.attrs = NULL;
+
 	/* cuLaunchKernelEx: plain, then a cluster it cannot honour */
 	assert_int_equal(cuLaunchKernelEx(&cfg, f, params, NULL), CUDA_SUCCESS);
 	attr.value.clusterDim.x = 2;

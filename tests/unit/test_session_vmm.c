@@ -304,7 +304,7 @@ static void test_accounting_and_checks(void **state)
 /* A body that does not parse ends the session, whatever the op. */
 static void test_malformed(void **state)
 {
-	for (uint16_t op = VGPU_OP_VMM_GRANULARITY; op <= VGPU_OP_POOL_TRIM; op++) {
+	for (uint16_t op = VGPU_OP_VMM_GRANULARITY; op <= VGPU_OP_OCCUPANCY_CLUSTERS; op++) {
 		struct peer *p = start();
 		struct vgpu_frame_hdr h = { .magic = VGPU_PROTO_MAGIC,
 					    .version = VGPU_PROTO_VERSION, .op = op, .id = 99,
