@@ -121,25 +121,55 @@ static const void *const tools_tls_table[3] = {
  * 93 slots (the real driver's 0x2e8 bytes); cuBLAS uses [4], a context's
  * unique id (cuCtxGetId's answer), to key its per-context state; without
  * it every cublas call fails with CUBLAS_STATUS_INTERNAL_ERROR.  The other
- * slots are unknown: one stub answers for all of them.
+ * slots are unknown: each stub says which it is.
  */
 #define CTXID_SLOTS	93
-
-static CUresult ctxid_unknown(void)
-{
-	return slot_unimpl("context_identity", -1);
-}
 
 static CUresult ctxid_context_id(CUcontext ctx, unsigned long long *id)
 {
 	return cuCtxGetId(ctx, id);
 }
 
+STUB(ctxid, 1) STUB(ctxid, 2) STUB(ctxid, 3) STUB(ctxid, 5) STUB(ctxid, 6) STUB(ctxid, 7)
+STUB(ctxid, 8) STUB(ctxid, 9) STUB(ctxid, 10) STUB(ctxid, 11) STUB(ctxid, 12)
+STUB(ctxid, 13) STUB(ctxid, 14) STUB(ctxid, 15) STUB(ctxid, 16) STUB(ctxid, 17)
+STUB(ctxid, 18) STUB(ctxid, 19) STUB(ctxid, 20) STUB(ctxid, 21) STUB(ctxid, 22)
+STUB(ctxid, 23) STUB(ctxid, 24) STUB(ctxid, 25) STUB(ctxid, 26) STUB(ctxid, 27)
+STUB(ctxid, 28) STUB(ctxid, 29) STUB(ctxid, 30) STUB(ctxid, 31) STUB(ctxid, 32)
+STUB(ctxid, 33) STUB(ctxid, 34) STUB(ctxid, 35) STUB(ctxid, 36) STUB(ctxid, 37)
+STUB(ctxid, 38) STUB(ctxid, 39) STUB(ctxid, 40) STUB(ctxid, 41) STUB(ctxid, 42)
+STUB(ctxid, 43) STUB(ctxid, 44) STUB(ctxid, 45) STUB(ctxid, 46) STUB(ctxid, 47)
+STUB(ctxid, 48) STUB(ctxid, 49) STUB(ctxid, 50) STUB(ctxid, 51) STUB(ctxid, 52)
+STUB(ctxid, 53) STUB(ctxid, 54) STUB(ctxid, 55) STUB(ctxid, 56) STUB(ctxid, 57)
+STUB(ctxid, 58) STUB(ctxid, 59) STUB(ctxid, 60) STUB(ctxid, 61) STUB(ctxid, 62)
+STUB(ctxid, 63) STUB(ctxid, 64) STUB(ctxid, 65) STUB(ctxid, 66) STUB(ctxid, 67)
+STUB(ctxid, 68) STUB(ctxid, 69) STUB(ctxid, 70) STUB(ctxid, 71) STUB(ctxid, 72)
+STUB(ctxid, 73) STUB(ctxid, 74) STUB(ctxid, 75) STUB(ctxid, 76) STUB(ctxid, 77)
+STUB(ctxid, 78) STUB(ctxid, 79) STUB(ctxid, 80) STUB(ctxid, 81) STUB(ctxid, 82)
+STUB(ctxid, 83) STUB(ctxid, 84) STUB(ctxid, 85) STUB(ctxid, 86) STUB(ctxid, 87)
+STUB(ctxid, 88) STUB(ctxid, 89) STUB(ctxid, 90) STUB(ctxid, 91) STUB(ctxid, 92)
+
 static const void *const ctxid_table[CTXID_SLOTS] = {
-	[0] = SIZE_WORD(CTXID_SLOTS),
-	[1 ... 3] = SLOT(ctxid_unknown),
-	[4] = SLOT(ctxid_context_id),
-	[5 ... CTXID_SLOTS - 1] = SLOT(ctxid_unknown),
+	SIZE_WORD(CTXID_SLOTS),
+	SLOT(ctxid_1), SLOT(ctxid_2), SLOT(ctxid_3), SLOT(ctxid_context_id), SLOT(ctxid_5),
+	SLOT(ctxid_6), SLOT(ctxid_7), SLOT(ctxid_8), SLOT(ctxid_9), SLOT(ctxid_10),
+	SLOT(ctxid_11), SLOT(ctxid_12), SLOT(ctxid_13), SLOT(ctxid_14), SLOT(ctxid_15),
+	SLOT(ctxid_16), SLOT(ctxid_17), SLOT(ctxid_18), SLOT(ctxid_19), SLOT(ctxid_20),
+	SLOT(ctxid_21), SLOT(ctxid_22), SLOT(ctxid_23), SLOT(ctxid_24), SLOT(ctxid_25),
+	SLOT(ctxid_26), SLOT(ctxid_27), SLOT(ctxid_28), SLOT(ctxid_29), SLOT(ctxid_30),
+	SLOT(ctxid_31), SLOT(ctxid_32), SLOT(ctxid_33), SLOT(ctxid_34), SLOT(ctxid_35),
+	SLOT(ctxid_36), SLOT(ctxid_37), SLOT(ctxid_38), SLOT(ctxid_39), SLOT(ctxid_40),
+	SLOT(ctxid_41), SLOT(ctxid_42), SLOT(ctxid_43), SLOT(ctxid_44), SLOT(ctxid_45),
+	SLOT(ctxid_46), SLOT(ctxid_47), SLOT(ctxid_48), SLOT(ctxid_49), SLOT(ctxid_50),
+	SLOT(ctxid_51), SLOT(ctxid_52), SLOT(ctxid_53), SLOT(ctxid_54), SLOT(ctxid_55),
+	SLOT(ctxid_56), SLOT(ctxid_57), SLOT(ctxid_58), SLOT(ctxid_59), SLOT(ctxid_60),
+	SLOT(ctxid_61), SLOT(ctxid_62), SLOT(ctxid_63), SLOT(ctxid_64), SLOT(ctxid_65),
+	SLOT(ctxid_66), SLOT(ctxid_67), SLOT(ctxid_68), SLOT(ctxid_69), SLOT(ctxid_70),
+	SLOT(ctxid_71), SLOT(ctxid_72), SLOT(ctxid_73), SLOT(ctxid_74), SLOT(ctxid_75),
+	SLOT(ctxid_76), SLOT(ctxid_77), SLOT(ctxid_78), SLOT(ctxid_79), SLOT(ctxid_80),
+	SLOT(ctxid_81), SLOT(ctxid_82), SLOT(ctxid_83), SLOT(ctxid_84), SLOT(ctxid_85),
+	SLOT(ctxid_86), SLOT(ctxid_87), SLOT(ctxid_88), SLOT(ctxid_89), SLOT(ctxid_90),
+	SLOT(ctxid_91), SLOT(ctxid_92),
 };
 
 /* ---- c693336e: CONTEXT_LOCAL_STORAGE (no size word) -------------------- */

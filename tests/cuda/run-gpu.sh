@@ -70,7 +70,7 @@ status=0
 		LD_LIBRARY_PATH="$BUILD/cuda" timeout 120 "$prog" >"$TMP/$name.native" 2>&1
 		n=$(verdict "$TMP/$name.native" $?)
 		LD_LIBRARY_PATH="$BUILD/lib:$BUILD/cuda" VGPU_SERVER="127.0.0.1:$PORT" \
-			VGPU_DEBUG=1 timeout 120 "$prog" >"$TMP/$name.vgpu" 2>"$TMP/$name.debug"
+			VGPU_DEBUG=1 VGPU_TRACE=err timeout 120 "$prog" >"$TMP/$name.vgpu" 2>"$TMP/$name.debug"
 		v=$(verdict "$TMP/$name.vgpu" $?)
 		[ "$n" = OK ] && [ "$v" = OK ] || status=1
 		printf '%-18s %-10s %-10s %s\n' "$name" "$n" "$v" "$(tail -n 1 "$TMP/$name.vgpu")"

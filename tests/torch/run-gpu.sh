@@ -48,7 +48,7 @@ timeout 300 "$PY" "$HERE/torch_check.py" --steps "$STEPS" --out "$TMP/native.jso
 n=$?
 echo "== vgpu (direct transport to 127.0.0.1:$PORT)"
 LD_LIBRARY_PATH="$BUILD/lib:$BUILD/nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-	VGPU_SERVER="127.0.0.1:$PORT" VGPU_DEBUG=${VGPU_DEBUG:-} \
+	VGPU_SERVER="127.0.0.1:$PORT" VGPU_DEBUG=${VGPU_DEBUG:-} VGPU_TRACE=${VGPU_TRACE:-err} \
 	timeout 600 "$PY" "$HERE/torch_check.py" --steps "$STEPS" --out "$TMP/vgpu.json" \
 	2>"$TMP/vgpu.debug"
 v=$?
