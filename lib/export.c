@@ -26,16 +26,27 @@
 #define SLOT(f)		((const void *)(f))
 #define SIZE_WORD(n)	((const void *)(uintptr_t)((n) * sizeof(void *)))
 
-static CUresult slot_unimpl(const char *table, int slot)
+/*
+ * A slot of unknown meaning: refuse, and under VGPU_DEBUG say which slot it
+ * was and what the first six integer arguments held (x86-64 passes them in
+ * registers, so reading six is harmless whatever the real signature), the
+ * way to learn what a new table is for.
+ */
+static CUresult slot_unimpl(const char *table, int slot, uint64_t a, uint64_t b, uint64_t c,
+			    uint64_t d, uint64_t e, uint64_t f)
 {
-	vgpu_dbg("export table %s slot %d: not implemented (CUDA_ERROR_NOT_SUPPORTED)", table,
-		 slot);
+	vgpu_dbg("export table %s slot %d: not implemented (CUDA_ERROR_NOT_SUPPORTED); args "
+		 "%#llx %#llx %#llx %#llx %#llx %#llx", table, slot, (unsigned long long)a,
+		 (unsigned long long)b, (unsigned long long)c, (unsigned long long)d,
+		 (unsigned long long)e, (unsigned long long)f);
 	return CUDA_ERROR_NOT_SUPPORTED;
 }
 
 /* A do-nothing slot that says which one it is. */
 #define STUB(tab, n) \
-	static CUresult tab##_##n(void) { return slot_unimpl(#tab, n); }
+	static CUresult tab##_##n(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, \
+				  uint64_t f) \
+	{ return slot_unimpl(#tab, n, a, b, c, d, e, f); }
 
 /* ---- 6bd5fb6c: CUDART_INTERFACE ---------------------------------------- */
 
@@ -267,6 +278,43 @@ static CUresult integrity_check(uint32_t version, uint64_t unix_seconds, uint64_
 	return CUDA_SUCCESS;
 }
 
+/* ---- 1734dc26: asked for by cuBLASLt (0x88 bytes); meaning unknown ------ */
+
+/*
+ * Refusing the table makes cuBLASLt crash; serving it with slots that
+ * refuse (and log their arguments under VGPU_DEBUG) lets it go on.
+ */
+STUB(t1734, 1) STUB(t1734, 2) STUB(t1734, 3) STUB(t1734, 4) STUB(t1734, 5) STUB(t1734, 6)
+STUB(t1734, 7) STUB(t1734, 8) STUB(t1734, 9) STUB(t1734, 10) STUB(t1734, 11)
+STUB(t1734, 12) STUB(t1734, 13) STUB(t1734, 14) STUB(t1734, 15) STUB(t1734, 16)
+
+static const void *const t1734_table[17] = {
+	SIZE_WORD(17), SLOT(t1734_1), SLOT(t1734_2), SLOT(t1734_3), SLOT(t1734_4),
+	SLOT(t1734_5), SLOT(t1734_6), SLOT(t1734_7), SLOT(t1734_8), SLOT(t1734_9),
+	SLOT(t1734_10), SLOT(t1734_11), SLOT(t1734_12), SLOT(t1734_13), SLOT(t1734_14),
+	SLOT(t1734_15), SLOT(t1734_16),
+};
+
+/* ---- 6e163fbe: asked for by cuFFT; size and meaning unknown ----------- */
+
+/* Refused, cuFFT plans fail (CUFFT_INTERNAL_ERROR); slots that refuse and log. */
+STUB(t6e16, 1) STUB(t6e16, 2) STUB(t6e16, 3) STUB(t6e16, 4) STUB(t6e16, 5) STUB(t6e16, 6)
+STUB(t6e16, 7) STUB(t6e16, 8) STUB(t6e16, 9) STUB(t6e16, 10) STUB(t6e16, 11)
+STUB(t6e16, 12) STUB(t6e16, 13) STUB(t6e16, 14) STUB(t6e16, 15) STUB(t6e16, 16)
+STUB(t6e16, 17) STUB(t6e16, 18) STUB(t6e16, 19) STUB(t6e16, 20) STUB(t6e16, 21)
+STUB(t6e16, 22) STUB(t6e16, 23) STUB(t6e16, 24) STUB(t6e16, 25) STUB(t6e16, 26)
+STUB(t6e16, 27) STUB(t6e16, 28) STUB(t6e16, 29) STUB(t6e16, 30) STUB(t6e16, 31)
+
+static const void *const t6e16_table[32] = {
+	SIZE_WORD(32), SLOT(t6e16_1), SLOT(t6e16_2), SLOT(t6e16_3), SLOT(t6e16_4),
+	SLOT(t6e16_5), SLOT(t6e16_6), SLOT(t6e16_7), SLOT(t6e16_8), SLOT(t6e16_9),
+	SLOT(t6e16_10), SLOT(t6e16_11), SLOT(t6e16_12), SLOT(t6e16_13), SLOT(t6e16_14),
+	SLOT(t6e16_15), SLOT(t6e16_16), SLOT(t6e16_17), SLOT(t6e16_18), SLOT(t6e16_19),
+	SLOT(t6e16_20), SLOT(t6e16_21), SLOT(t6e16_22), SLOT(t6e16_23), SLOT(t6e16_24),
+	SLOT(t6e16_25), SLOT(t6e16_26), SLOT(t6e16_27), SLOT(t6e16_28), SLOT(t6e16_29),
+	SLOT(t6e16_30), SLOT(t6e16_31),
+};
+
 /* ---- the id -> table map ----------------------------------------------- */
 
 static const struct {
@@ -289,6 +337,10 @@ static const struct {
 	    0x8d, 0x34, 0xba, 0x12, 0x3c, 0x66, 0xe1, 0xf2 }, "INTEGRITY_CHECK", integrity_table },
 	{ { 0x21, 0x31, 0x8c, 0x60, 0x97, 0x14, 0x32, 0x48,
 	    0x8c, 0xa6, 0x41, 0xff, 0x73, 0x24, 0xc8, 0xf2 }, "CONTEXT_IDENTITY", ctxid_table },
+	{ { 0x17, 0x34, 0xdc, 0x26, 0x80, 0x0d, 0x47, 0x45,
+	    0x87, 0x26, 0xc0, 0xf1, 0xe7, 0xdd, 0x8b, 0xca }, "T1734DC26", t1734_table },
+	{ { 0x6e, 0x16, 0x3f, 0xbe, 0xb9, 0x58, 0x44, 0x4d,
+	    0x83, 0x5c, 0xe1, 0x82, 0xaf, 0xf1, 0x99, 0x1e }, "T6E163FBE", t6e16_table },
 };
 
 CUresult cuGetExportTable(const void **table, const CUuuid *id)

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * export_probe.c - a research aid for the GPU machine: asks NVIDIA's
+ * libcuda.so.1 for private export tables and calls chosen slots with
+ * chosen argument patterns (one call per run: a wrong guess may crash,
+ * and CUDA does not survive fork), printing the result and what the slot
+ * wrote.  What lib/export.c
+ * serves is checked against these answers.
+ *
+ *   export_probe TABLE_ID_PREFIX SLOT PATTERN...
+ *     PATTERN: c = the current context, p = pointer to a 64-byte buffer
+ *              (0xcc-filled), d = device 0, 0/1 = that integer
+ *   export_probe list ID_PREFIX...   sizes and first words of tables
+ */
+#include <cuda.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct { const char *name; uint8_t id[16]; } known[] = {
+	{ "21318c60", { 0x21, 0x31, 0x8c, 0x60, 0x97, 0x14, 0x32, 0x48,
+			0x8c, 0xa6, 0x41, 0xff, 0x73, 0x24, 0xc8, 0xf2 } },
+	{ "1734dc26", { 0x17, 0x34, 0xdc, 0x26, 0x80, 0x0d, 0x47, 0x45,
+			0x87, 0x26, 0xc0, 0xf1, 0xe7, 0xdd, 0x8b, 0xca } },
+	{ "f8cff951", { 0xf8, 0xcf, 0xf9, 0x51, 0x21, 0x46, 0x8b, 0x4e,
+			0xb9, 0xe2, 0xfb, 0x46, 0x9e, 0x7c, 0x0d, 0xd9 } },
+	{ "6e163fbe", { 0x6e, 0x16, 0x3f, 0xbe, 0xb9, 0x58, 0x44, 0x4d,
+			0x83, 0x5c, 0xe1, 0x82, 0xaf, 0xf1, 0x99, 0x1e } },
+	{ "42d85a81", { 0x42, 0xd8, 0x5a, 0x81, 0x23, 0xf6, 0xcb, 0x47,
+			0x82, 0x98, 0xf6, 0xe7, 0x8a, 0x3a, 0xec, 0xdc } },
+};
+
+#define CK(x) do { CUresult r_ = (x); if (r_) { printf("%s: %d\n", #x, r_); exit(1); } } while (0)
+
+static const void *const *get_table(const char *name)
+{
+	const void *t = NULL;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (!strcmp(known[i].name, name)) {
+			CUresult rc = cuGetExportTable(&t, (const CUuuid *)known[i].id);
+
+			printf("table %s: %d\n", name, rc);
+			return rc ? NULL : t;
+		}
+	}
+	printf("table %s: not in the list\n", name);
+	return NULL;
+}
+
+typedef uint64_t (*fn6)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+int main(int argc, char **argv)
+{
+	CUcontext ctx;
+	CUdevice dev;
+	unsigned long long id = 0;
+
+	if (argc < 3)
+		return 2;
+	CK(cuInit(0));
+	CK(cuDeviceGet(&dev, 0));
+	CK(cuDevicePrimaryCtxRetain(&ctx, dev));
+	CK(cuCtxSetCurrent(ctx));
+	CK(cuCtxGetId(ctx, &id));
+	printf("context %p id %llu\n", (void *)ctx, id);
+	if (!strcmp(argv[1], "list")) {
+		for (int i = 2; i < argc; i++) {
+			const uint64_t *t = (const uint64_t *)get_table(argv[i]);
+
+			for (int w = 0; t && w < 6; w++)
+				printf("  word %d = %#llx\n", w, (unsigned long long)t[w]);
+		}
+		return 0;
+	}
+	{
+		const void *const *t = get_table(argv[1]);
+		int slot = atoi(argv[2]);
+		uint64_t a[6] = { 0 };
+		uint8_t buf[6][64];
+
+		if (!t)
+			return 1;
+		memset(buf, 0xcc, sizeof(buf));
+		for (int i = 3; i < argc && i < 9; i++) {
+			switch (argv[i][0]) {
+			case 'c': a[i - 3] = (uintptr_t)ctx; break;
+			case 'p': a[i - 3] = (uintptr_t)buf[i - 3]; break;
+			case 'd': a[i - 3] = (uint64_t)dev; break;
+			default: a[i - 3] = strtoull(argv[i], NULL, 0); break;
+			}
+		}
+		fflush(stdout);
+		{
+			uint64_t rv = ((fn6)t[slot])(a[0], a[1], a[2], a[3], a[4], a[5]);
+
+			printf("slot %d -> %#llx\n", slot, (unsigned long long)rv);
+			for (int i = 3; i < argc && i < 9; i++) {
+				if (argv[i][0] != 'p')
+					continue;
+				printf("  arg%d:", i - 3);
+				for (int k = 0; k < 64; k++)
+					printf(" %02x", buf[i - 3][k]);
+				printf("\n");
+			}
+		}
+	}
+	return 0;
+}
