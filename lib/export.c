@@ -20,7 +20,9 @@
 #include "lib/export.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SLOT(f)		((const void *)(f))
@@ -32,13 +34,50 @@
  * registers, so reading six is harmless whatever the real signature), the
  * way to learn what a new table is for.
  */
+/* Under VGPU_DEBUG: what an unknown slot's argument is (one of our handles, memory). */
+static void describe_arg(int i, uint64_t v)
+{
+	static const struct { uint32_t type; const char *name; } kinds[] = {
+		{ VGPU_OBJ_CTX, "context" }, { VGPU_OBJ_MODULE, "module" },
+		{ VGPU_OBJ_FUNC, "function" }, { VGPU_OBJ_STREAM, "stream" },
+		{ VGPU_OBJ_EVENT, "event" }, { VGPU_OBJ_LIBRARY, "library" },
+		{ VGPU_OBJ_KERNEL, "kernel" },
+	};
+	uint8_t b[48];
+	char hex[3 * sizeof(b) + 1];
+	struct iovec l = { b, sizeof(b) }, r = { (void *)(uintptr_t)v, sizeof(b) };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (vgpu_obj_valid((void *)(uintptr_t)v, kinds[k].type)) {
+			vgpu_dbg("  arg%d is a %s", i, kinds[k].name);
+			return;
+		}
+	}
+	/* process_vm_readv fails instead of faulting on an address that is not memory */
+	if (v < 4096 || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(b))
+		return;
+	for (size_t k = 0; k < sizeof(b); k++)
+		sprintf(hex + 3 * k, "%02x ", b[k]);
+	vgpu_dbg("  arg%d -> %s", i, hex);
+}
+
+/*
+ * A slot of unknown meaning: refuse, and under VGPU_DEBUG say which slot it
+ * was and what the first six integer arguments held (x86-64 passes them in
+ * registers, so reading six is harmless whatever the real signature), the
+ * way to learn what a new table is for.
+ */
 static CUresult slot_unimpl(const char *table, int slot, uint64_t a, uint64_t b, uint64_t c,
 			    uint64_t d, uint64_t e, uint64_t f)
 {
+	const uint64_t args[6] = { a, b, c, d, e, f };
+
 	vgpu_dbg("export table %s slot %d: not implemented (CUDA_ERROR_NOT_SUPPORTED); args "
 		 "%#llx %#llx %#llx %#llx %#llx %#llx", table, slot, (unsigned long long)a,
 		 (unsigned long long)b, (unsigned long long)c, (unsigned long long)d,
 		 (unsigned long long)e, (unsigned long long)f);
+	for (int i = 0; vgpu_debug_enabled() && i < 6; i++)
+		describe_arg(i, args[i]);
 	return CUDA_ERROR_NOT_SUPPORTED;
 }
 
@@ -141,6 +180,30 @@ static CUresult ctxid_context_id(CUcontext ctx, unsigned long long *id)
 	return cuCtxGetId(ctx, id);
 }
 
+/*
+ * [51]: cuBLAS calls it around its API calls as (context, stream, &record,
+ * 0, 0x30) with a 0x30-byte record {its entry point, ..., the stream, ...,
+ * 0x13c} - a tools (profiler) notification.  NVIDIA's driver with no tool
+ * attached returns 0 and neither calls nor changes anything (measured with
+ * tests/gpu/export_probe on an H100): so does this one.
+ */
+static CUresult ctxid_tools_notify(CUcontext ctx, CUstream s, const void *record,
+				   uint64_t flags, uint64_t size)
+{
+	return CUDA_SUCCESS;
+}
+
+/*
+ * [39]: cuBLAS's other notification, (context, its 3-word table {0x18, fn,
+ * fn}, &record {stream, context, ...}, 0, 0x30); likewise 0 and no effect
+ * from NVIDIA's driver with no tool attached.
+ */
+static CUresult ctxid_tools_notify2(CUcontext ctx, const void *table, const void *record,
+				    uint64_t flags, uint64_t size)
+{
+	return CUDA_SUCCESS;
+}
+
 STUB(ctxid, 1) STUB(ctxid, 2) STUB(ctxid, 3) STUB(ctxid, 5) STUB(ctxid, 6) STUB(ctxid, 7)
 STUB(ctxid, 8) STUB(ctxid, 9) STUB(ctxid, 10) STUB(ctxid, 11) STUB(ctxid, 12)
 STUB(ctxid, 13) STUB(ctxid, 14) STUB(ctxid, 15) STUB(ctxid, 16) STUB(ctxid, 17)
@@ -148,9 +211,9 @@ STUB(ctxid, 18) STUB(ctxid, 19) STUB(ctxid, 20) STUB(ctxid, 21) STUB(ctxid, 22)
 STUB(ctxid, 23) STUB(ctxid, 24) STUB(ctxid, 25) STUB(ctxid, 26) STUB(ctxid, 27)
 STUB(ctxid, 28) STUB(ctxid, 29) STUB(ctxid, 30) STUB(ctxid, 31) STUB(ctxid, 32)
 STUB(ctxid, 33) STUB(ctxid, 34) STUB(ctxid, 35) STUB(ctxid, 36) STUB(ctxid, 37)
-STUB(ctxid, 38) STUB(ctxid, 39) STUB(ctxid, 40) STUB(ctxid, 41) STUB(ctxid, 42)
+STUB(ctxid, 38) STUB(ctxid, 40) STUB(ctxid, 41) STUB(ctxid, 42)
 STUB(ctxid, 43) STUB(ctxid, 44) STUB(ctxid, 45) STUB(ctxid, 46) STUB(ctxid, 47)
-STUB(ctxid, 48) STUB(ctxid, 49) STUB(ctxid, 50) STUB(ctxid, 51) STUB(ctxid, 52)
+STUB(ctxid, 48) STUB(ctxid, 49) STUB(ctxid, 50) STUB(ctxid, 52)
 STUB(ctxid, 53) STUB(ctxid, 54) STUB(ctxid, 55) STUB(ctxid, 56) STUB(ctxid, 57)
 STUB(ctxid, 58) STUB(ctxid, 59) STUB(ctxid, 60) STUB(ctxid, 61) STUB(ctxid, 62)
 STUB(ctxid, 63) STUB(ctxid, 64) STUB(ctxid, 65) STUB(ctxid, 66) STUB(ctxid, 67)
@@ -169,10 +232,10 @@ static const void *const ctxid_table[CTXID_SLOTS] = {
 	SLOT(ctxid_21), SLOT(ctxid_22), SLOT(ctxid_23), SLOT(ctxid_24), SLOT(ctxid_25),
 	SLOT(ctxid_26), SLOT(ctxid_27), SLOT(ctxid_28), SLOT(ctxid_29), SLOT(ctxid_30),
 	SLOT(ctxid_31), SLOT(ctxid_32), SLOT(ctxid_33), SLOT(ctxid_34), SLOT(ctxid_35),
-	SLOT(ctxid_36), SLOT(ctxid_37), SLOT(ctxid_38), SLOT(ctxid_39), SLOT(ctxid_40),
+	SLOT(ctxid_36), SLOT(ctxid_37), SLOT(ctxid_38), SLOT(ctxid_tools_notify2), SLOT(ctxid_40),
 	SLOT(ctxid_41), SLOT(ctxid_42), SLOT(ctxid_43), SLOT(ctxid_44), SLOT(ctxid_45),
 	SLOT(ctxid_46), SLOT(ctxid_47), SLOT(ctxid_48), SLOT(ctxid_49), SLOT(ctxid_50),
-	SLOT(ctxid_51), SLOT(ctxid_52), SLOT(ctxid_53), SLOT(ctxid_54), SLOT(ctxid_55),
+	SLOT(ctxid_tools_notify), SLOT(ctxid_52), SLOT(ctxid_53), SLOT(ctxid_54), SLOT(ctxid_55),
 	SLOT(ctxid_56), SLOT(ctxid_57), SLOT(ctxid_58), SLOT(ctxid_59), SLOT(ctxid_60),
 	SLOT(ctxid_61), SLOT(ctxid_62), SLOT(ctxid_63), SLOT(ctxid_64), SLOT(ctxid_65),
 	SLOT(ctxid_66), SLOT(ctxid_67), SLOT(ctxid_68), SLOT(ctxid_69), SLOT(ctxid_70),
@@ -278,18 +341,36 @@ static CUresult integrity_check(uint32_t version, uint64_t unix_seconds, uint64_
 	return CUDA_SUCCESS;
 }
 
-/* ---- 1734dc26: asked for by cuBLASLt (0x88 bytes); meaning unknown ------ */
+/* ---- 1734dc26: asked for by cuBLASLt (0x88 bytes) ------------------------ */
 
 /*
- * Refusing the table makes cuBLASLt crash; serving it with slots that
- * refuse (and log their arguments under VGPU_DEBUG) lets it go on.
+ * Refusing the table makes cuBLASLt crash; its other slots refuse (and log
+ * their arguments under VGPU_DEBUG).
+ *
+ * [4]: cuBLASLt calls it as (&h0, &h1, its own 17-slot table of functions,
+ * 0, 0x30): a tools subscription.  NVIDIA's driver with no tool attached
+ * returns 0, calls none of the functions and hands back two pointers to
+ * its own objects (tests/gpu/export_probe, H100).  The library only keeps
+ * them; ours are two small zeroed blocks that live as long as the process.
  */
-STUB(t1734, 1) STUB(t1734, 2) STUB(t1734, 3) STUB(t1734, 4) STUB(t1734, 5) STUB(t1734, 6)
+static CUresult t1734_subscribe(void **h0, void **h1, const void *table, uint64_t flags,
+				uint64_t size)
+{
+	static uint64_t handles[2][8];
+
+	if (h0)
+		*h0 = handles[0];
+	if (h1)
+		*h1 = handles[1];
+	return CUDA_SUCCESS;
+}
+
+STUB(t1734, 1) STUB(t1734, 2) STUB(t1734, 3) STUB(t1734, 5) STUB(t1734, 6)
 STUB(t1734, 7) STUB(t1734, 8) STUB(t1734, 9) STUB(t1734, 10) STUB(t1734, 11)
 STUB(t1734, 12) STUB(t1734, 13) STUB(t1734, 14) STUB(t1734, 15) STUB(t1734, 16)
 
 static const void *const t1734_table[17] = {
-	SIZE_WORD(17), SLOT(t1734_1), SLOT(t1734_2), SLOT(t1734_3), SLOT(t1734_4),
+	SIZE_WORD(17), SLOT(t1734_1), SLOT(t1734_2), SLOT(t1734_3), SLOT(t1734_subscribe),
 	SLOT(t1734_5), SLOT(t1734_6), SLOT(t1734_7), SLOT(t1734_8), SLOT(t1734_9),
 	SLOT(t1734_10), SLOT(t1734_11), SLOT(t1734_12), SLOT(t1734_13), SLOT(t1734_14),
 	SLOT(t1734_15), SLOT(t1734_16),

@@ -51,6 +51,48 @@ static const void *const *get_table(const char *name)
 
 typedef uint64_t (*fn6)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 
+static int cb_calls;
+
+/* Stands in for a function pointer a library hands the driver: says how it was called. */
+static uint64_t probe_cb(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
+{
+	cb_calls++;
+	printf("  callback(%#llx, %#llx, %#llx, %#llx, %#llx, %#llx)\n", (unsigned long long)a,
+	       (unsigned long long)b, (unsigned long long)c, (unsigned long long)d,
+	       (unsigned long long)e, (unsigned long long)f);
+	return 0;
+}
+
+/*
+ * cuBLAS calls context-identity slot 51 as (context, stream, &desc, 0,
+ * 0x30) where desc is 0x30 bytes: {code pointer, stack pointer, the stream,
+ * heap pointer, stack pointer, 0x13c}.  Call it the same way with our own
+ * function in the first field and see whether, when and how it runs.
+ */
+static void probe_slot51(const void *const *t, CUcontext ctx)
+{
+	uint64_t ud[8] = { 0x1111, 0x2222 }, heap[8] = { 0x3333 }, desc[6];
+	CUstream s;
+	uint64_t rv;
+
+	CK(cuStreamCreate(&s, 0));
+	desc[0] = (uintptr_t)probe_cb;
+	desc[1] = (uintptr_t)ud;
+	desc[2] = (uintptr_t)s;
+	desc[3] = (uintptr_t)heap;
+	desc[4] = (uintptr_t)(ud + 4);
+	desc[5] = 0x13c;
+	printf("ud %p heap %p stream %p\n", (void *)ud, (void *)heap, (void *)s);
+	rv = ((fn6)t[51])((uintptr_t)ctx, (uintptr_t)s, (uintptr_t)desc, 0, 0x30, 0);
+	printf("slot 51 -> %#llx, callback ran %d times\n", (unsigned long long)rv, cb_calls);
+	CK(cuStreamSynchronize(s));
+	printf("after sync: callback ran %d times; ud %#llx %#llx %#llx heap %#llx\n", cb_calls,
+	       (unsigned long long)ud[0], (unsigned long long)ud[1], (unsigned long long)ud[4],
+	       (unsigned long long)heap[0]);
+	for (int i = 0; i < 6; i++)
+		printf("  desc[%d] = %#llx\n", i, (unsigned long long)desc[i]);
+}
+
 int main(int argc, char **argv)
 {
 	CUcontext ctx;
@@ -65,6 +107,59 @@ int main(int argc, char **argv)
 	CK(cuCtxSetCurrent(ctx));
 	CK(cuCtxGetId(ctx, &id));
 	printf("context %p id %llu\n", (void *)ctx, id);
+	if (!strcmp(argv[1], "slot39")) {
+		/* cuBLAS: (context, its 3-word table {0x18, fn, fn}, &record, 0, 0x30) */
+		const void *const *t = get_table("21318c60");
+		uint64_t tbl[3] = { 0x18, (uintptr_t)probe_cb, (uintptr_t)probe_cb };
+		uint64_t rec[6], rv;
+		CUstream s;
+
+		CK(cuStreamCreate(&s, 0));
+		rec[0] = (uintptr_t)s;
+		rec[1] = (uintptr_t)ctx;
+		rec[2] = (uintptr_t)probe_cb;
+		rec[3] = (uintptr_t)tbl;
+		rec[4] = (uintptr_t)s;
+		rec[5] = (uintptr_t)tbl;
+		if (!t)
+			return 1;
+		rv = ((fn6)t[39])((uintptr_t)ctx, (uintptr_t)tbl, (uintptr_t)rec, 0, 0x30, 0);
+		printf("slot 39 -> %#llx, callbacks %d\n", (unsigned long long)rv, cb_calls);
+		CK(cuStreamSynchronize(s));
+		printf("after sync: callbacks %d; rec %#llx %#llx %#llx\n", cb_calls,
+		       (unsigned long long)rec[0], (unsigned long long)rec[1],
+		       (unsigned long long)rec[2]);
+		return 0;
+	}
+	if (!strcmp(argv[1], "t1734")) {
+		/* cuBLASLt: slot 4 (&out0, &out1, its own 17-slot table, 0, 0x30) */
+		const void *const *t = get_table("1734dc26");
+		uint64_t tbl[17], out0[8], out1[8];
+		uint64_t rv;
+
+		memset(out0, 0xcc, sizeof(out0));
+		memset(out1, 0xcc, sizeof(out1));
+		tbl[0] = 0x88;
+		for (int i = 1; i < 17; i++)
+			tbl[i] = (uintptr_t)probe_cb;
+		if (!t)
+			return 1;
+		rv = ((fn6)t[4])((uintptr_t)out0, (uintptr_t)out1, (uintptr_t)tbl, 0, 0x30, 0);
+		printf("t1734 slot 4 -> %#llx, callbacks %d\n", (unsigned long long)rv, cb_calls);
+		for (int i = 0; i < 4; i++)
+			printf("  out0[%d] %#llx out1[%d] %#llx\n", i, (unsigned long long)out0[i], i,
+			       (unsigned long long)out1[i]);
+		CK(cuCtxSynchronize());
+		printf("after sync: callbacks %d\n", cb_calls);
+		return 0;
+	}
+	if (!strcmp(argv[1], "slot51")) {
+		const void *const *t = get_table("21318c60");
+
+		if (t)
+			probe_slot51(t, ctx);
+		return 0;
+	}
 	if (!strcmp(argv[1], "list")) {
 		for (int i = 2; i < argc; i++) {
 			const uint64_t *t = (const uint64_t *)get_table(argv[i]);
