@@ -41,6 +41,10 @@ static const uint8_t ID_INTEGRITY[16] = { 0xd4, 0x08, 0x20, 0x55, 0xbd, 0xe6, 0x
 					  0x8d, 0x34, 0xba, 0x12, 0x3c, 0x66, 0xe1, 0xf2 };
 static const uint8_t ID_CTXID[16] = { 0x21, 0x31, 0x8c, 0x60, 0x97, 0x14, 0x32, 0x48,
 				      0x8c, 0xa6, 0x41, 0xff, 0x73, 0x24, 0xc8, 0xf2 };
+static const uint8_t ID_T1734[16] = { 0x17, 0x34, 0xdc, 0x26, 0x80, 0x0d, 0x47, 0x45,
+				      0x87, 0x26, 0xc0, 0xf1, 0xe7, 0xdd, 0x8b, 0xca };
+static const uint8_t ID_T6E16[16] = { 0x6e, 0x16, 0x3f, 0xbe, 0xb9, 0x58, 0x44, 0x4d,
+				      0x83, 0x5c, 0xe1, 0x82, 0xaf, 0xf1, 0x99, 0x1e };
 static const uint8_t ID_MULTI[16] = { 0xf8, 0xcf, 0xf9, 0x51, 0x21, 0x46, 0x8b, 0x4e,
 				      0xb9, 0xe2, 0xfb, 0x46, 0x9e, 0x7c, 0x0d, 0xd9 };
 
@@ -62,6 +66,7 @@ static void test_tables(void **state)
 	static const struct { const uint8_t *id; size_t size; } sized[] = {
 		{ ID_CUDART, 0x68 }, { ID_HOOKS, 0x38 }, { ID_TLS, 0x18 },
 		{ ID_CHECKS, 0x78 }, { ID_INTEGRITY, 0x18 }, { ID_CTXID, 0x2e8 },
+		{ ID_T1734, 0x88 }, { ID_T6E16, 0x100 },
 	};
 	CUuuid u = { { 0 } };
 	const void *t = (void *)1;
@@ -101,6 +106,32 @@ static void test_unknown_slots(void **state)
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
 	stub = (CUresult (*)(void))table(ID_CHECKS)[14];
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	stub = (CUresult (*)(void))table(ID_T1734)[13];
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	stub = (CUresult (*)(void))table(ID_T6E16)[7];
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+}
+
+/* Tool hooks the libraries call: answered as NVIDIA's driver does with no tool attached. */
+static void test_tool_hooks(void **state)
+{
+	typedef CUresult (*notify_fn)(CUcontext, const void *, const void *, uint64_t, uint64_t);
+	typedef CUresult (*subscribe_fn)(void **, void **, const void *, uint64_t, uint64_t);
+	uint64_t record[6] = { 0 }, lt_table[17] = { 0x88 };
+	void *h0 = NULL, *h1 = NULL, *h0b = NULL, *h1b = NULL;
+
+	assert_int_equal(((notify_fn)table(ID_CTXID)[51])(NULL, NULL, record, 0, 0x30),
+			 CUDA_SUCCESS);
+	assert_int_equal(((notify_fn)table(ID_CTXID)[39])(NULL, NULL, record, 0, 0x30),
+			 CUDA_SUCCESS);
+	assert_int_equal(((subscribe_fn)table(ID_T1734)[4])(&h0, &h1, lt_table, 0, 0x30),
+			 CUDA_SUCCESS);
+	assert_non_null(h0);
+	assert_non_null(h1);
+	assert_ptr_not_equal(h0, h1);
+	assert_int_equal(((subscribe_fn)table(ID_T1734)[4])(&h0b, &h1b, lt_table, 0, 0x30),
+			 CUDA_SUCCESS);
+	assert_ptr_equal(h0b, h0);	/* kept, not allocated per call */
 }
 
 static void test_hooks_and_checks(void **state)
@@ -549,6 +580,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_unknown_slots),
+		cmocka_unit_test(test_tool_hooks),
 		cmocka_unit_test(test_hooks_and_checks),
 		cmocka_unit_test(test_integrity_known_answers),
 		cmocka_unit_test(test_integrity_slot),	/* calls cuInit */
