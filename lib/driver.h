@@ -263,5 +263,7 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
  * sim).  Returns the start and sets *size, or NULL when it is none of those.
  */
 const void *vgpu_image_locate(const void *image, size_t *size);
+/* Under VGPU_DEBUG: the entries of a fatbin (kind, SM, compression). */
+void vgpu_image_describe(const void *image, size_t size);
 
 #endif

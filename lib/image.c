@@ -14,6 +14,7 @@
  * Headers are read with memcpy: nothing here assumes alignment.
  */
 #include "lib/driver.h"
+#include "lib/debug.h"
 
 #include <elf.h>
 #include <string.h>
@@ -134,4 +135,45 @@ const void *vgpu_image_locate(const void *image, size_t *size)
 		return NULL;
 	*size = (size_t)n;
 	return p;
+}
+
+/*
+ * Under VGPU_DEBUG: what a fatbin holds, entry by entry (kind, SM version,
+ * compression, sizes), so a kernel the server cannot find can be traced to
+ * what the image carried.  Entry header layout: public reverse engineering
+ * (ZLUDA's dark_api): u16 kind (1 PTX, 2 ELF), u16 version, u32 header
+ * size, u64 padded payload size, u32 payload size, u32 -, u32 -, u32 SM
+ * version, u32 -, u32 -, u64 flags (0x2000 LZ4, 0x8000 zstd).
+ */
+void vgpu_image_describe(const void *image, size_t size)
+{
+	const uint8_t *p = image;
+	uint16_t hsize;
+	size_t off;
+
+	if (!vgpu_debug_enabled() || size < 16 || !has_magic(p, FATBIN_MAGIC)) {
+		vgpu_dbg("image %p: %zu bytes, %s", image, size, size >= 4 && p[0] == 0x7f ?
+			 "ELF" : "not a fatbin");
+		return;
+	}
+	memcpy(&hsize, p + 6, sizeof(hsize));
+	vgpu_dbg("image %p: fatbin of %zu bytes", image, size);
+	for (off = hsize; off + 64 <= size;) {
+		uint16_t kind;
+		uint32_t ehsize, sm, payload;
+		uint64_t padded, flags;
+
+		memcpy(&kind, p + off, 2);
+		memcpy(&ehsize, p + off + 4, 4);
+		memcpy(&padded, p + off + 8, 8);
+		memcpy(&payload, p + off + 16, 4);
+		memcpy(&sm, p + off + 28, 4);
+		memcpy(&flags, p + off + 40, 8);
+		vgpu_dbg("  entry at %zu: %s sm_%u payload %u flags %#llx", off,
+			 kind == 1 ? "PTX" : kind == 2 ? "ELF" : "?", sm, payload,
+			 (unsigned long long)flags);
+		if (!ehsize || ehsize + padded < ehsize || padded > size)
+			break;
+		off += ehsize + padded;
+	}
 }

@@ -19,6 +19,7 @@
  * configuration) and cuModuleGetLoadingMode.
  */
 #include "lib/driver.h"
+#include "lib/debug.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *j
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	memcpy(l->image, bytes, size);	/* image.c finds the same bytes in the copy */
+	vgpu_image_describe(l->image, size);
 	l->size = size;
 	l->o.type = VGPU_OBJ_LIBRARY;
 	pthread_mutex_init(&l->lock, NULL);
@@ -210,8 +212,10 @@ CUresult cuLibraryGetKernel(CUkernel *kernel, CUlibrary l, const char *name)
 			rc = lib_module(l, c, &m);
 			if (!rc)
 				rc = vgpu_module_get_function(m, name, &f);
-			if (rc)
+			if (rc) {
+				vgpu_dbg("cuLibraryGetKernel(%p, %s): %d", (void *)l, name, rc);
 				goto out;
+			}
 		}
 	}
 	k = calloc(1, sizeof(*k));

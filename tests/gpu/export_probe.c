@@ -131,6 +131,25 @@ int main(int argc, char **argv)
 		       (unsigned long long)rec[2]);
 		return 0;
 	}
+	if (!strcmp(argv[1], "t1734s13")) {
+		/* cuBLASLt at its first matmul: (&a[6], &b[6], 3, 0, &rec, 0x41) */
+		const void *const *t = get_table("1734dc26");
+		uint64_t a6[8] = { 0 }, b6[8] = { 0 }, rec[8] = { 0 }, rv;
+		uint8_t key[8] = { 0x3a, 0x0a, 0x5b, 0xe5, 0x04, 0xfb, 0x3c, 0x31 };
+
+		rec[0] = 1;
+		rec[1] = (uintptr_t)b6;
+		memcpy((uint8_t *)rec + 33, key, sizeof(key));
+		if (!t)
+			return 1;
+		rv = ((fn6)t[13])((uintptr_t)a6, (uintptr_t)b6, 3, 0, (uintptr_t)rec, 0x41);
+		printf("t1734 slot 13 -> %#llx\n", (unsigned long long)rv);
+		for (int i = 0; i < 6; i++)
+			printf("  a[%d] %#llx b[%d] %#llx rec[%d] %#llx\n", i,
+			       (unsigned long long)a6[i], i, (unsigned long long)b6[i], i,
+			       (unsigned long long)rec[i]);
+		return 0;
+	}
 	if (!strcmp(argv[1], "t1734")) {
 		/* cuBLASLt: slot 4 (&out0, &out1, its own 17-slot table, 0, 0x30) */
 		const void *const *t = get_table("1734dc26");
