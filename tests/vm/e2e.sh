@@ -23,10 +23,16 @@ pack() {
 	cp -L "$B/lib/libcuda.so.1" "$R/vgpu/lib/"
 	for p in "$B"/tests/progs/*; do [ -x "$p" ] && [ -f "$p" ] && cp "$p" "$R/vgpu/tests/progs/"; done
 	[ -n "$kernels" ] && cp "$kernels"/* "$R/vgpu/kernels/"
-	# the GPU run also carries the nvcc-built runtime programs (make cuda-progs)
+	# the GPU run also carries the nvcc-built runtime programs (make cuda-progs);
+	# not those linked to NVIDIA's libraries (cuBLAS, cuFFT, ... hundreds of MB:
+	# they run through the direct transport only, tests/cuda/run-gpu.sh)
 	if [ "$mode" = gpu ] && [ -d "$B/cuda" ]; then
 		mkdir -p "$R/vgpu/cuda"
-		cp "$B"/cuda/* "$R/vgpu/cuda/"
+		for p in "$B"/cuda/*; do
+			ldd "$p" 2>/dev/null | grep -qE 'lib(cublas|cublasLt|cufft|curand|cusolver|cudnn)' &&
+				continue
+			cp "$p" "$R/vgpu/cuda/"
+		done
 		vm_add_bins "$R" "$R"/vgpu/cuda/*
 	fi
 	cp "$ROOT/vgpu.ko" "$R/vgpu/"
