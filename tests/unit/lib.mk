@@ -69,8 +69,8 @@ $(BUILD)/tests/test_lib_vmm: $(BUILD)/tests/unit/test_lib_vmm.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread
 
-# the image parser is compiled into the test (it is hidden in the library)
-$(BUILD)/tests/test_lib_entries: $(BUILD)/tests/unit/test_lib_entries.o $(BUILD)/lib/image.o \
+# the image parser (and the debug output it uses) is compiled into the test (hidden in the library)
+$(BUILD)/tests/test_lib_entries: $(BUILD)/tests/unit/test_lib_entries.o $(BUILD)/lib/image.o $(BUILD)/lib/debug.o \
 				 $(LIBCUDA_LINK) $(LIBCUDA_STUB_LIST)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
