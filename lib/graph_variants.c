@@ -225,7 +225,10 @@ ENTRY(cuGraphAddNode, (CUgraphNode *out, CUgraph g, const CUgraphNode *deps, siz
 	return cuGraphAddNode_v2(out, g, deps, NULL, n, p);
 }
 
-/* The first instantiate: an error node and a log buffer, never filled here. */
+/*
+ * The first instantiate: an error node (none to report: the only failure,
+ * a cycle, has no single culprit) and a log buffer, left untouched.
+ */
 static CUresult instantiate_v1(CUgraphExec *e, CUgraph g, CUgraphNode *err_node, char *log,
 			       size_t log_size)
 {
@@ -233,8 +236,6 @@ static CUresult instantiate_v1(CUgraphExec *e, CUgraph g, CUgraphNode *err_node,
 
 	if (err_node)
 		*err_node = NULL;
-	if (log && log_size)
-		log[0] = '\0';
 	return rc;
 }
 

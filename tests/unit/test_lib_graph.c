@@ -533,6 +533,93 @@ static void test_generic_add_and_kernels(void **state)
 	assert_int_equal(cuLibraryUnload(lib), CUDA_SUCCESS);
 }
 
+/* The original ABI and per-thread forms, as cuGetProcAddress hands them to older runtimes. */
+static void test_old_abi(void **state)
+{
+	CUresult (*begin_v1)(CUstream);
+	CUresult (*info_v1)(CUstream, CUstreamCaptureStatus *, cuuint64_t *);
+	CUresult (*add_kernel_v1)(CUgraphNode *, CUgraph, const CUgraphNode *, size_t,
+				  const CUDA_KERNEL_NODE_PARAMS_v1 *);
+	CUresult (*get_kernel_v1)(CUgraphNode, CUDA_KERNEL_NODE_PARAMS_v1 *);
+	CUresult (*instantiate_v1)(CUgraphExec *, CUgraph, CUgraphNode *, char *, size_t);
+	CUresult (*edges_v1)(CUgraph, CUgraphNode *, CUgraphNode *, size_t *);
+	CUresult (*launch_ptsz)(CUgraphExec, CUstream);
+	CUdriverProcAddressQueryResult st;
+	CUDA_KERNEL_NODE_PARAMS_v1 kp = { 0 }, got;
+	CUstreamCaptureStatus cs;
+	cuuint64_t id = 0;
+	CUgraphNode n, err = (CUgraphNode)1;
+	CUgraphExec e;
+	CUgraph g;
+	CUstream s;
+	CUdeviceptr d;
+	unsigned int v = 42, cnt = 64;
+	void *args[3] = { &d, &v, &cnt };
+	char log[16] = "untouched";
+	size_t ne = 0;
+	uint32_t h[64];
+
+	load_module();
+	assert_int_equal(cuGetProcAddress("cuStreamBeginCapture", (void **)&begin_v1, 10000, 0, &st),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuStreamGetCaptureInfo", (void **)&info_v1, 10010,
+					  CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM, &st),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuGraphAddKernelNode", (void **)&add_kernel_v1, 11000, 0,
+					  &st), CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuGraphKernelNodeGetParams", (void **)&get_kernel_v1,
+					  11000, 0, &st), CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuGraphInstantiate", (void **)&instantiate_v1, 11000, 0,
+					  &st), CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuGraphGetEdges", (void **)&edges_v1, 11000, 0, &st),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuGetProcAddress("cuGraphLaunch", (void **)&launch_ptsz, 13000,
+					  CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM, &st),
+			 CUDA_SUCCESS);
+
+	assert_int_equal(cuMemAlloc(&d, sizeof(h)), CUDA_SUCCESS);
+	assert_int_equal(cuStreamCreate(&s, 0), CUDA_SUCCESS);
+	assert_int_equal(begin_v1(s), CUDA_SUCCESS);
+	assert_int_equal(info_v1(s, &cs, &id), CUDA_SUCCESS);
+	assert_int_equal(cs, CU_STREAM_CAPTURE_STATUS_ACTIVE);
+	assert_true(id != 0);
+	assert_int_equal(cuMemsetD32Async(d, 0, 64, s), CUDA_SUCCESS);
+	assert_int_equal(cuStreamEndCapture(s, &g), CUDA_SUCCESS);
+
+	/* a kernel node from the parameters without kern/ctx */
+	kp.func = fill;
+	kp.gridDimX = kp.gridDimY = kp.gridDimZ = 1;
+	kp.blockDimX = 64;
+	kp.blockDimY = kp.blockDimZ = 1;
+	kp.kernelParams = args;
+	assert_int_equal(add_kernel_v1(&n, g, NULL, 0, &kp), CUDA_SUCCESS);
+	assert_int_equal(get_kernel_v1(n, &got), CUDA_SUCCESS);
+	assert_ptr_equal(got.func, fill);
+	assert_int_equal(*(unsigned int *)got.kernelParams[1], 42);
+	{
+		CUgraphNode nodes[2];
+		size_t nn = 2;
+
+		assert_int_equal(cuGraphGetNodes(g, nodes, &nn), CUDA_SUCCESS);
+		assert_int_equal(cuGraphAddDependencies(g, &nodes[0], &nodes[1], NULL, 1),
+				 CUDA_SUCCESS);
+	}
+	assert_int_equal(edges_v1(g, NULL, NULL, &ne), CUDA_SUCCESS);
+	assert_int_equal(ne, 1);
+	assert_int_equal(instantiate_v1(&e, g, &err, log, sizeof(log)), CUDA_SUCCESS);
+	assert_null(err);
+	assert_string_equal(log, "untouched");
+	memset(h, 0, sizeof(h));
+	assert_int_equal(launch_ptsz(e, s), CUDA_SUCCESS);
+	assert_int_equal(cuMemcpyDtoH(h, d, sizeof(h)), CUDA_SUCCESS);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(h[i], 42);
+	assert_int_equal(cuGraphExecDestroy(e), CUDA_SUCCESS);
+	assert_int_equal(cuGraphDestroy(g), CUDA_SUCCESS);
+	assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
+	assert_int_equal(cuMemFree(d), CUDA_SUCCESS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_capture_to_graph),
 		cmocka_unit_test(test_explicit_graph),
 		cmocka_unit_test(test_generic_add_and_kernels),
+		cmocka_unit_test(test_old_abi),
 	};
 
 	return cmocka_run_group_tests(tests, lib_server_start, NULL);
