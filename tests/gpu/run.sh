@@ -6,6 +6,8 @@
 # 1. vgpu-server --backend cuda on 127.0.0.1:7070
 # 2. driver-API programs through the direct transport (VGPU_SERVER)
 # 3. the same from a QEMU guest through /dev/vgpu0 -> vgpu.ko -> vgpud -> TCP
+#    (the programs using NVIDIA's libraries find them in this host's toolkit,
+#    shared read-only into the guest over 9p; GUEST_LIBS=0 leaves them out)
 # Every program checks its results against the CPU. Exit 0 only if all pass.
 set -u
 C=${1:?usage: run.sh CARRY_DIR}
@@ -45,11 +47,19 @@ run "direct stats back to zero" sh -c "sleep 1; $B/bin/vgpu-stat 127.0.0.1:$PORT
 note "VM guest through /dev/vgpu0 (QEMU TCG, carried bundle)"
 Q=/tmp/qemu-bundle
 mkdir -p $Q && tar -xJf "$C/qemu-bundle.tar.xz" -C $Q
+# the programs using NVIDIA's libraries find them in this host's toolkit, shared
+# read-only over 9p (GUEST_LIBS=0: not shared, the guest skips them)
+SHARE=
+CUDA_LIB=${CUDA_LIB:-/usr/local/cuda/lib64}
+if [ "${GUEST_LIBS:-1}" = 1 ] && [ -d "$CUDA_LIB" ]; then
+	SHARE="-virtfs local,path=$CUDA_LIB,mount_tag=cudalib,security_model=none,readonly=on"
+fi
 QEMU_MODULE_DIR=$Q/lib/x86_64-linux-gnu/qemu LD_LIBRARY_PATH=$Q/lib \
-timeout 400 $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg -m 1024 -smp 2 \
+timeout "${GUEST_TIMEOUT:-500}" $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg \
+	-m 4096 -smp 2 \
 	-nographic -vga none -no-reboot -kernel "$C/vmlinuz" -initrd "$C/initramfs-gpu.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" \
-	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
+	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= $SHARE \
 	> "$OUT/guest.log" 2>&1
 echo "qemu exit $?"
 grep -E 'VMTEST|PASS|FAIL' "$OUT/guest.log"

@@ -66,6 +66,20 @@ if [ "$MODE" = gpu ]; then
 		check "gpu cuda $(basename $p) via /dev/vgpu0" \
 			env VGPU_DEVICE=/dev/vgpu0 LD_LIBRARY_PATH=/vgpu/lib:/vgpu/cuda "$p"
 	done
+	# programs using NVIDIA's libraries, which the host shares over 9p (tag cudalib,
+	# tests/gpu/run.sh) where the programs' rpath looks; no share, no run
+	if ls /vgpu/cuda-libs/* >/dev/null 2>&1; then
+		if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose cudalib \
+			/usr/local/cuda/lib64 2>/dev/null; then
+			for p in /vgpu/cuda-libs/*; do
+				check "gpu cuda-libs $(basename $p) via /dev/vgpu0" \
+					env VGPU_DEVICE=/dev/vgpu0 LD_LIBRARY_PATH=/vgpu/lib \
+					timeout 300 "$p"
+			done
+		else
+			echo "VMTEST-SKIP cuda-libs: no 9p share of the host's CUDA libraries"
+		fi
+	fi
 	kill $VGPUD; echo VMTEST-END; exit 0
 fi
 

@@ -13,6 +13,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # the guest boots the kernel vgpu.ko was built for (make modules, KDIR)
 KVER=${KVER:-$(modinfo -F vermagic "$ROOT/vgpu.ko" 2>/dev/null | cut -d' ' -f1)}
 
+# NVIDIA's libraries: a program linked to one is run in the guest from cuda-libs/
+NV_LIBS='lib(cublas|cublasLt|cufft|curand|cusolver|cudnn)\.so'
+
 # pack MODE SERVER OUT [KERNELS_DIR]: B must point at the build dir
 pack() {
 	local mode=$1 server=$2 out=$3 kernels=${4:-}
@@ -24,22 +27,32 @@ pack() {
 	for p in "$B"/tests/progs/*; do [ -x "$p" ] && [ -f "$p" ] && cp "$p" "$R/vgpu/tests/progs/"; done
 	[ -n "$kernels" ] && cp "$kernels"/* "$R/vgpu/kernels/"
 	# the GPU run also carries the nvcc-built runtime programs (make cuda-progs);
-	# not those linked to NVIDIA's libraries (cuBLAS, cuFFT, ... hundreds of MB:
-	# they run through the direct transport only, tests/cuda/run-gpu.sh)
+	# those linked to NVIDIA's libraries (cuBLAS, cuFFT, ...: hundreds of MB) go
+	# to cuda-libs/ without them: the guest mounts the GPU host's
+	# /usr/local/cuda/lib64 over 9p (tests/gpu/run.sh), where their rpath looks
 	if [ "$mode" = gpu ] && [ -d "$B/cuda" ]; then
-		mkdir -p "$R/vgpu/cuda"
+		mkdir -p "$R/vgpu/cuda" "$R/vgpu/cuda-libs" "$R/usr/local/cuda/lib64"
 		for p in "$B"/cuda/*; do
-			ldd "$p" 2>/dev/null | grep -qE 'lib(cublas|cublasLt|cufft|curand|cusolver|cudnn)' &&
-				continue
-			cp "$p" "$R/vgpu/cuda/"
+			# grep reads all of it: with -q it may quit early and pipefail fails ldd
+			if ldd "$p" 2>/dev/null | grep -E "$NV_LIBS" >/dev/null; then
+				cp "$p" "$R/vgpu/cuda-libs/"
+			else
+				cp "$p" "$R/vgpu/cuda/"
+			fi
 		done
 		vm_add_bins "$R" "$R"/vgpu/cuda/*
+		VM_SKIP_LIBS=/usr/local/cuda vm_add_bins "$R" "$R"/vgpu/cuda-libs/* \
+			/usr/local/cuda/lib64/libcudnn_engines_precompiled.so.9
 	fi
 	cp "$ROOT/vgpu.ko" "$R/vgpu/"
 	cp "$ROOT/tests/vm/e2e-guest.sh" "$R/vgpu/run.sh"
 	printf 'SERVER=%s\nMODE=%s\n' "$server" "$mode" > "$R/vgpu/env"
 	vm_add_bins "$R" "$R"/vgpu/bin/* "$R/vgpu/lib/libcuda.so.1" "$R"/vgpu/tests/progs/*
-	vm_add_netmods "$R" "$KVER"
+	if [ "$mode" = gpu ]; then
+		vm_add_netmods "$R" "$KVER" 9p 9pnet_virtio
+	else
+		vm_add_netmods "$R" "$KVER"
+	fi
 	vm_pack "$R" "$out"
 }
 

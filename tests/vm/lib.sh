@@ -2,7 +2,7 @@
 #
 #   vm_rootfs DIR                  busybox, an /init, mount points
 #   vm_add_bins DIR FILE...        copy programs/libraries with their shared libs
-#   vm_add_netmods DIR KVER        Debian's virtio-net modules, in load order
+#   vm_add_netmods DIR KVER [MOD...]  Debian's virtio-net modules (and MODs), in load order
 #   vm_pack DIR OUT.cpio.gz        make the initramfs
 #   vm_boot KERNEL INITRD LOG SECS [qemu args...]   boot, console to LOG
 #   vm_verdict LOG                 0 iff VMTEST-END seen and no VMTEST-FAIL
@@ -48,12 +48,14 @@ EOF
 	chmod +x "$d/init"
 }
 
-# copy each FILE to DIR/<same path> plus every shared library ldd lists
+# copy each FILE to DIR/<same path> plus every shared library ldd lists,
+# except those matching the regular expression $VM_SKIP_LIBS (if set)
 vm_add_bins() {
 	local d=$1 f lib
 	shift
 	for f in "$@"; do
 		for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+			[ -n "${VM_SKIP_LIBS:-}" ] && echo "$lib" | grep -qE "$VM_SKIP_LIBS" && continue
 			[ -e "$d$lib" ] || { mkdir -p "$d$(dirname "$lib")"; cp -L "$lib" "$d$lib"; }
 		done
 	done
@@ -61,7 +63,8 @@ vm_add_bins() {
 
 vm_add_netmods() {
 	local d=$1 kver=$2 n=0 m
-	for m in $(modprobe -a -S "$kver" --show-depends virtio_pci virtio_net 2>/dev/null |
+	shift 2
+	for m in $(modprobe -a -S "$kver" --show-depends virtio_pci virtio_net "$@" 2>/dev/null |
 		   awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
 		n=$((n + 1))
 		cp "$m" "$d/netmods/$(printf %02d $n)-$(basename "$m")"
