@@ -33,6 +33,7 @@ include server/build.mk
 include lib/build.mk
 include nvml/build.mk
 include userd/build.mk
+include ctl/build.mk
 include tests/build.mk
 -include bench/build.mk
 

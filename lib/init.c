@@ -58,6 +58,8 @@ static CUresult open_transport(void)
 	int err = 0;
 
 	tp = vgpu_transport_open(&err);
+	if (!tp && err > 0)
+		return (CUresult)err;	/* the server's answer (VGPU_PARTITION) */
 	if (!tp) {
 		/* no node at all: no device; a node or server that fails: unavailable */
 		if (err == -ENOENT || err == -ENODEV || err == -ENXIO)

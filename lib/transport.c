@@ -30,6 +30,7 @@ struct vgpu_transport *vgpu_transport_open(int *err)
 	const char *server = getenv("VGPU_SERVER");
 	const char *dev = getenv("VGPU_DEVICE");
 	const char *gpu = getenv("VGPU_GPU");
+	const char *part = getenv("VGPU_PARTITION");
 
 	if (server && *server) {
 		uint32_t g = 0;
@@ -38,8 +39,12 @@ struct vgpu_transport *vgpu_transport_open(int *err)
 			g = VGPU_GPU_ALL;
 		else if (gpu && *gpu)
 			g = (uint32_t)strtoul(gpu, NULL, 0);
-		return vgpu_tcp_open(server, g, err);
+		return vgpu_tcp_open(server, g, part && *part ? part : NULL, err);
 	}
+	/* over a ring, vgpud's configuration binds the channel to a partition */
+	if (part && *part)
+		vgpu_dbg("VGPU_PARTITION=%s ignored: the ring transport's partition is vgpud's "
+			 "'partition' key", part);
 	return vgpu_ring_open(dev && *dev ? dev : DEFAULT_DEVICE, err);
 }
 

@@ -67,12 +67,18 @@ int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 			const struct iovec *resp, int nresp,
 			size_t *resp_len, uint32_t *status);
 
-/* Open the transport the environment selects; NULL and *err = -errno on failure. */
+/*
+ * Open the transport the environment selects; NULL on failure with *err
+ * -errno, or a CUresult (> 0) the server refused the session with
+ * (VGPU_PARTITION's attach).
+ */
 struct vgpu_transport *vgpu_transport_open(int *err);
 void vgpu_transport_close(struct vgpu_transport *t);
 
 /* The implementations' constructors. */
-struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, int *err);
+/* @partition: PARTITION_ATTACH to it after HELLO (NULL: none). */
+struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, const char *partition,
+				     int *err);
 struct vgpu_transport *vgpu_ring_open(const char *path, int *err);
 
 /* Common initialisation of the embedded header. */

@@ -8,10 +8,16 @@
  * are read straight into the caller's buffers.  Any I/O failure or reply
  * that does not match its request leaves the byte stream in an unknown
  * state, so the transport is then dead.
+ *
+ * With VGPU_PARTITION=NAME the session is bound to that partition
+ * (PARTITION_ATTACH) right after HELLO, before any other request, so every
+ * allocation of the process counts against it; a refusal fails the open
+ * with the server's CUresult, which cuInit returns.
  */
 #include "lib/transport.h"
 #include "lib/debug.h"
 
+#include <cuda.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/partition.h"
 #include "common/proto.h"
 
 #define TCP_MAX_PAYLOAD		(16u << 20)
@@ -174,7 +181,64 @@ static int hello_nosigpipe(int fd, const struct vgpu_hello_req *q,
 	return ret;
 }
 
-struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, int *err)
+/*
+ * PARTITION_ATTACH on a fresh transport (nothing else has been sent).
+ * 0, a CUresult (> 0) the server refused it with, or -errno.
+ */
+static int attach(struct tcp_transport *tt, const char *name)
+{
+	struct vgpu_partition_attach_resp info;
+	struct iovec req, resp;
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	uint8_t rbuf[64];
+	size_t len = 0;
+	uint32_t status = 0;
+	int ret;
+
+	if (!vgpu_partition_name_ok(name)) {
+		vgpu_dbg("tcp: VGPU_PARTITION '%s': expected 1-%d characters of A-Z a-z 0-9 _ . -",
+			 name, VGPU_PARTITION_NAME_MAX);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	vgpu_wbuf_init(&w);
+	vgpu_partition_name_put(&w, name);
+	if (w.err) {
+		vgpu_wbuf_free(&w);
+		return -ENOMEM;
+	}
+	req = (struct iovec){ .iov_base = w.buf, .iov_len = w.len };
+	resp = (struct iovec){ .iov_base = rbuf, .iov_len = sizeof(rbuf) };
+	ret = tcp_call(&tt->t, VGPU_OP_PARTITION_ATTACH, &req, 1, &resp, 1, &len, &status);
+	vgpu_wbuf_free(&w);
+	if (ret) {
+		vgpu_dbg("tcp: PARTITION_ATTACH %s: %s", name, strerror(-ret));
+		return ret;
+	}
+	if (status > INT32_MAX) {
+		vgpu_dbg("tcp: PARTITION_ATTACH %s: status %u out of range", name, status);
+		return -EPROTO;
+	}
+	if (status) {
+		vgpu_dbg("tcp: the server refused VGPU_PARTITION=%s: CUresult %u%s", name, status,
+			 status == CUDA_ERROR_NOT_FOUND ? " (no such partition)" :
+			 status == CUDA_ERROR_INVALID_DEVICE ? " (a GPU this session does not expose: VGPU_GPU)" :
+			 "");
+		return (int)status;
+	}
+	vgpu_rbuf_init(&r, rbuf, len);
+	if (vgpu_partition_attach_resp_get(&r, &info)) {
+		vgpu_dbg("tcp: PARTITION_ATTACH %s: malformed reply", name);
+		return -EPROTO;
+	}
+	vgpu_dbg("tcp: attached to partition %s (id %u, gpu %u, %llu MiB, compute %u%%, priority %u)",
+		 name, info.id, info.gpu, (unsigned long long)(info.mem_limit >> 20),
+		 info.compute_share, info.priority);
+	return 0;
+}
+
+struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, const char *partition,
+				     int *err)
 {
 	struct vgpu_hello_req q = {
 		.min_version = VGPU_PROTO_VERSION, .max_version = VGPU_PROTO_VERSION,
@@ -209,5 +273,13 @@ struct vgpu_transport *vgpu_tcp_open(const char *hostport, uint32_t gpu, int *er
 	tt->fd = fd;
 	vgpu_transport_init(&tt->t, &tcp_ops, TCP_MAX_PAYLOAD);
 	vgpu_dbg("tcp: session %u on %s (%s)", r.session, hostport, r.server);
+	if (partition) {
+		ret = attach(tt, partition);
+		if (ret) {
+			vgpu_transport_close(&tt->t);
+			*err = ret;
+			return NULL;
+		}
+	}
 	return &tt->t;
 }

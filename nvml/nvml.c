@@ -60,6 +60,8 @@ static struct {
 	CUresult (*CtxPushCurrent)(CUcontext);
 	CUresult (*CtxPopCurrent)(CUcontext *);
 	CUresult (*MemGetInfo)(size_t *, size_t *);
+	/* vgpu's own (lib/utilization.c); NULL with NVIDIA's libcuda.so.1 */
+	CUresult (*VgpuUtilization)(CUdevice, unsigned int *, unsigned int *);
 } cu;
 
 /* name in the driver, its offset in cu; alternatives after a '|' */
@@ -185,6 +187,8 @@ static nvmlReturn_t load_libcuda(void)
 		}
 		memcpy((char *)&cu + cu_syms[i].off, &f, sizeof(f));
 	}
+	cu.VgpuUtilization = (CUresult (*)(CUdevice, unsigned int *, unsigned int *))
+		dlsym(h, "vgpuDeviceGetUtilization");
 	st.libcuda = h;
 	return NVML_SUCCESS;
 }
@@ -685,18 +689,29 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *m
 	return NVML_SUCCESS;
 }
 
-/* The server does not report utilisation yet (docs/NVML.md). */
+/*
+ * What the server measures for the device (vgpu's vgpuDeviceGetUtilization:
+ * docs/NVML.md); NOT_SUPPORTED over a libcuda.so.1 that has no such call.
+ */
 EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device,
 						  nvmlUtilization_t *utilization)
 {
 	struct nvmlDevice_st *d;
+	unsigned int gpu = 0, mem = 0;
 	nvmlReturn_t ret = dev_of(device, &d);
 
 	if (ret)
 		return ret;
 	if (!utilization)
 		return NVML_ERROR_INVALID_ARGUMENT;
-	return NVML_ERROR_NOT_SUPPORTED;
+	if (!cu.VgpuUtilization)
+		return NVML_ERROR_NOT_SUPPORTED;
+	ret = from_cu(cu.VgpuUtilization(d->cu, &gpu, &mem));
+	if (ret)
+		return ret;
+	utilization->gpu = gpu;
+	utilization->memory = mem;
+	return NVML_SUCCESS;
 }
 
 /* The processes of other tenants are not ours to see: the list is empty. */

@@ -118,6 +118,11 @@ struct vgpu_backend_ops {
 	 * for a launch of grid x block threads with dyn_smem bytes; cluster all 0:
 	 * none given (the function's own, if any), else its dimensions.  Checked.
 	 */
+	/*
+	 * GPU_UTILIZATION: percent of the last sampling period in which the
+	 * device (backend ordinal, checked) ran kernels and accessed memory
+	 */
+	CUresult (*utilization)(void *be, int dev, unsigned int *gpu, unsigned int *mem);
 	CUresult (*occupancy_clusters)(void *be, void *ctx, void *func, unsigned int query,
 				       const unsigned int grid[3], const unsigned int block[3],
 				       unsigned int dyn_smem, const unsigned int cluster[3],

@@ -610,6 +610,7 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.occupancy_blocks = cuda_occupancy_blocks,
 	.occupancy_dyn_smem = cuda_occupancy_dyn_smem,
 	.occupancy_clusters = cuda_occupancy_clusters,
+	.utilization = cuda_utilization,
 	.vmm_granularity = cuda_vmm_granularity,
 	.vmm_create = cuda_vmm_create,
 	.vmm_release = cuda_vmm_release,

@@ -90,6 +90,7 @@ static CUresult sim_open(const struct vgpu_server_config *cfg, uint32_t session_
 	s->va_hi = s->va_lo + SIM_VA_WINDOW / 2;
 	s->vmm_lo = s->va_hi;
 	s->vmm_hi = s->va_lo + SIM_VA_WINDOW;
+	s->busy_since = sim_busy_begin();
 	*be = s;
 	return CUDA_SUCCESS;
 }
@@ -225,6 +226,7 @@ static CUresult sim_memcpy_htod(void *be, void *ctx, uint64_t dst, const void *s
 				void *stream)
 {
 	struct sim *s = be;
+	uint64_t t;
 	void *d;
 
 	if (s->sticky)
@@ -234,7 +236,9 @@ static CUresult sim_memcpy_htod(void *be, void *ctx, uint64_t dst, const void *s
 	d = vgpu_at_host(s->at, dst, n);
 	if (!d)
 		return CUDA_ERROR_INVALID_VALUE;
+	t = sim_busy_begin();
 	memcpy(d, src, n);
+	sim_busy_end(s, SIM_BUSY_MEMORY, t);
 	return CUDA_SUCCESS;
 }
 
@@ -243,6 +247,7 @@ static CUresult sim_memcpy_dtoh(void *be, void *ctx, void *dst, uint64_t src, si
 {
 	struct sim *s = be;
 	const void *p;
+	uint64_t t;
 
 	if (s->sticky)
 		return s->sticky;
@@ -251,7 +256,9 @@ static CUresult sim_memcpy_dtoh(void *be, void *ctx, void *dst, uint64_t src, si
 	p = vgpu_at_host(s->at, src, n);
 	if (!p)
 		return CUDA_ERROR_INVALID_VALUE;
+	t = sim_busy_begin();
 	memcpy(dst, p, n);
+	sim_busy_end(s, SIM_BUSY_MEMORY, t);
 	return CUDA_SUCCESS;
 }
 
@@ -261,6 +268,7 @@ static CUresult sim_memcpy_dtod(void *be, void *ctx, uint64_t dst, uint64_t src,
 	struct sim *s = be;
 	void *d;
 	const void *p;
+	uint64_t t;
 
 	if (s->sticky)
 		return s->sticky;
@@ -270,7 +278,9 @@ static CUresult sim_memcpy_dtod(void *be, void *ctx, uint64_t dst, uint64_t src,
 	p = vgpu_at_host(s->at, src, n);
 	if (!d || !p)
 		return CUDA_ERROR_INVALID_VALUE;
+	t = sim_busy_begin();
 	memmove(d, p, n);
+	sim_busy_end(s, SIM_BUSY_MEMORY, t);
 	return CUDA_SUCCESS;
 }
 
@@ -278,6 +288,7 @@ static CUresult sim_memset(void *be, void *ctx, uint64_t dst, uint32_t value,
 			   unsigned int elem_size, uint64_t count, void *stream)
 {
 	struct sim *s = be;
+	uint64_t t;
 	uint8_t *d;
 
 	if (s->sticky)
@@ -289,6 +300,7 @@ static CUresult sim_memset(void *be, void *ctx, uint64_t dst, uint32_t value,
 	d = vgpu_at_host(s->at, dst, count * elem_size);
 	if (!d)
 		return CUDA_ERROR_INVALID_VALUE;
+	t = sim_busy_begin();
 	if (elem_size == 1) {
 		memset(d, (int)(value & 0xff), count);
 	} else if (elem_size == 2) {
@@ -300,6 +312,7 @@ static CUresult sim_memset(void *be, void *ctx, uint64_t dst, uint32_t value,
 		for (uint64_t i = 0; i < count; i++)
 			memcpy(d + i * 4, &value, 4);
 	}
+	sim_busy_end(s, SIM_BUSY_MEMORY, t);
 	return CUDA_SUCCESS;
 }
 
@@ -423,6 +436,7 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.occupancy_blocks = sim_occupancy_blocks,
 	.occupancy_dyn_smem = sim_occupancy_dyn_smem,
 	.occupancy_clusters = sim_occupancy_clusters,
+	.utilization = sim_utilization,
 	.vmm_granularity = sim_vmm_granularity,
 	.vmm_create = sim_vmm_create,
 	.vmm_release = sim_vmm_release,

@@ -4,13 +4,16 @@ SERVER_LIB_SRCS := server/session.c server/ops_ctx.c server/ops_mem.c server/ops
 		   server/ops_sync.c server/handles.c server/alloc_table.c server/stats.c \
 		   server/backend.c server/backend_sim.c server/sim_kernels.c server/sim_func.c \
 		   server/backend_cuda.c server/cuda_vmm.c server/ops_vmm.c server/ops_pool.c \
-		   server/sim_vmm.c
+		   server/sim_vmm.c server/partition.c server/ops_partition.c \
+		   server/ops_util.c server/cuda_util.c server/sim_util.c
 SERVER_LIB_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBVGPUSERVER := $(BUILD)/server/libvgpuserver.a
 # the cuda backend is built against the toolkit's cuda.h (types and enum
 # values only) and reaches libcuda.so.1 through dlopen at run time
 CFLAGS_server := -I$(CUDA_INC)
 SERVER_LIBS := -ldl
+# --partitions FILE (partition_conf.c, vgpu-server only) is read with libinih
+SERVER_INIH_LIBS ?= $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
 VGPU_SERVER := $(BUILD)/bin/vgpu-server
 VGPU_STAT := $(BUILD)/bin/vgpu-stat
@@ -20,9 +23,10 @@ $(LIBVGPUSERVER): $(SERVER_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(VGPU_SERVER): $(BUILD)/server/main.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+$(VGPU_SERVER): $(BUILD)/server/main.o $(BUILD)/server/partition_conf.o $(LIBVGPUSERVER) \
+		$(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SERVER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SERVER_LIBS) $(SERVER_INIH_LIBS)
 
 $(VGPU_STAT): $(BUILD)/server/stat_main.o $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)

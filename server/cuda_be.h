@@ -111,6 +111,9 @@ struct cuda_module {
 	CUmodule m;
 };
 
+/* GPU_UTILIZATION through the host's NVML (cuda_util.c). */
+CUresult cuda_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
+
 /* Make ctx current on this thread before a call that works in a context. */
 CUresult cuda_use(struct cuda_be *b, void *ctx);
 

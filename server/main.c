@@ -2,7 +2,8 @@
 /*
  * main.c - vgpu-server: accept TCP connections and serve each one as a
  * session in its own forked process (docs/SERVER.md says why).  The parent
- * only accepts, forks, reaps and keeps the shared stats table tidy; it
+ * only accepts, forks, reaps and keeps the shared tables tidy (session
+ * stats; partitions: a dead session's bytes go back to its partition); it
  * never initialises CUDA, so a fork never inherits a driver context.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/proto.h"
+#include "server/partition.h"
 #include "server/server.h"
 
 #define DEFAULT_LISTEN		"0.0.0.0:7070"
@@ -32,6 +34,7 @@ struct opts {
 	int log_level;
 	int use_syslog;
 	unsigned int max_sessions;
+	const char *partitions;		/* --partitions FILE, or NULL */
 };
 
 static void usage(FILE *f)
@@ -45,7 +48,10 @@ static void usage(FILE *f)
 		"  --sim-mem BYTES      sim device size (default 1G; suffixes K, M, G)\n"
 		"  --max-sessions N     concurrent sessions (default %d)\n"
 		"  --log-level LEVEL    err, warn, info (default) or debug\n"
-		"  --syslog             log to syslog instead of stderr\n",
+		"  --syslog             log to syslog instead of stderr\n"
+		"  --admin-any          accept partition administration from any peer\n"
+		"                       (default: loopback only)\n"
+		"  --partitions FILE    create the partitions FILE describes at start\n",
 		DEFAULT_MAX_SESSIONS);
 }
 
@@ -82,6 +88,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "max-sessions", required_argument, NULL, 'n' },
+		{ "admin-any", no_argument, NULL, 'A' },
+		{ "partitions", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -115,6 +123,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 's':
 			o->use_syslog = 1;
+			break;
+		case 'A':
+			o->cfg.admin_any = true;
+			break;
+		case 'P':
+			o->partitions = optarg;
 			break;
 		case 'n': {
 			char *end;
@@ -206,12 +220,14 @@ static int listen_on(const char *hp)
 	return fd;
 }
 
-static void reap(struct vgpu_stats_table *t)
+static void reap(struct vgpu_stats_table *t, struct vgpu_partitions *parts)
 {
 	int st;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		/* a session that died attached still holds bytes and a session count */
+		vgpu_part_reap(parts, (int)pid);
 		vgpu_stats_release_pid(t, pid);
 		if (WIFSIGNALED(st))
 			log_warn("session process %d killed by signal %d", (int)pid, WTERMSIG(st));
@@ -294,7 +310,7 @@ static void accept_one(int lfd, int sfd, const struct opts *o, struct vgpu_stats
 }
 
 /* Kill every session and wait for them: SIGTERM, then SIGKILL after 2 s. */
-static void stop_sessions(struct vgpu_stats_table *t)
+static void stop_sessions(struct vgpu_stats_table *t, struct vgpu_partitions *parts)
 {
 	for (int round = 0; round < 2; round++) {
 		for (uint32_t i = 0; i < t->nslots; i++) {
@@ -304,10 +320,10 @@ static void stop_sessions(struct vgpu_stats_table *t)
 				kill(pid, round ? SIGKILL : SIGTERM);
 		}
 		for (int ms = 0; ms < 2000 && live_sessions(t); ms += 10) {
-			reap(t);
+			reap(t, parts);
 			usleep(10000);
 		}
-		reap(t);
+		reap(t, parts);
 		if (!live_sessions(t))
 			return;
 	}
@@ -316,6 +332,7 @@ static void stop_sessions(struct vgpu_stats_table *t)
 int main(int argc, char **argv)
 {
 	struct vgpu_stats_table tab;
+	struct vgpu_partitions parts;
 	struct opts o;
 	sigset_t mask;
 	uint32_t next_id = 1;
@@ -342,6 +359,24 @@ int main(int argc, char **argv)
 		log_err("stats table: %s", strerror(-ret));
 		return 1;
 	}
+	/* before any fork: every session maps the same table */
+	ret = vgpu_part_table_create(&parts, o.max_sessions);
+	if (ret) {
+		log_err("partition table: %s", strerror(-ret));
+		return 1;
+	}
+	o.cfg.parts = &parts;
+	/* LIST and percentages need the GPUs; a child asks the backend for them */
+	ret = vgpu_part_probe(&parts, &o.cfg);
+	if (ret && o.partitions) {
+		log_err("cannot learn the GPUs for %s: %s", o.partitions, strerror(-ret));
+		return 1;
+	}
+	if (ret)
+		log_warn("GPUs not known yet (%s): the first session will describe them",
+			 strerror(-ret));
+	if (o.partitions && vgpu_part_load(&parts, o.partitions))
+		return 1;
 	lfd = listen_on(o.listen);
 	if (lfd < 0)
 		return 1;
@@ -359,7 +394,7 @@ int main(int argc, char **argv)
 		}
 		if (p[1].revents & POLLIN && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
-				reap(&tab);
+				reap(&tab, &parts);
 			} else {
 				log_info("signal %u: stopping", si.ssi_signo);
 				break;
@@ -369,7 +404,8 @@ int main(int argc, char **argv)
 			accept_one(lfd, sfd, &o, &tab, &next_id);
 	}
 	close(lfd);
-	stop_sessions(&tab);
+	stop_sessions(&tab, &parts);
+	vgpu_part_table_destroy(&parts);
 	vgpu_stats_destroy(&tab);
 	return 0;
 }

@@ -30,7 +30,8 @@ int op_device_info(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		di->name[sizeof(di->name) - 1] = '\0';
 		vgpu_put_str(w, di->name);
 		vgpu_put_bytes(w, di->uuid, sizeof(di->uuid));
-		vgpu_put_u64(w, di->total_mem);
+		/* an attached session's device is as large as its partition */
+		vgpu_put_u64(w, sess_part_total(s, dev, di->total_mem));
 		vgpu_put_u32(w, di->driver_version);
 		vgpu_put_u32(w, VGPU_DEV_NATTR);
 		for (unsigned int i = 0; i < VGPU_DEV_NATTR; i++)
@@ -62,6 +63,7 @@ int op_ctx_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	vgpu_put_u64(w, id);
+	s->ctx_made = true;	/* PARTITION_ATTACH is refused from now on */
 	return CUDA_SUCCESS;
 }
 

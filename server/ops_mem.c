@@ -21,6 +21,10 @@ int op_mem_alloc(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		return CUDA_ERROR_INVALID_HANDLE;
 	if (!size)
 		return CUDA_ERROR_INVALID_VALUE;
+	/* counted before the backend allocates; a failure is settled after the op */
+	rc = sess_part_charge(s, size);
+	if (rc)
+		return rc;
 	rc = s->ops->mem_alloc(s->be, c, size, &dptr);
 	if (rc == CUDA_SUCCESS)
 		vgpu_put_u64(w, dptr);
@@ -58,6 +62,7 @@ int op_mem_get_info(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		return CUDA_ERROR_INVALID_HANDLE;
 	rc = s->ops->mem_get_info(s->be, c, &free_b, &total);
 	if (rc == CUDA_SUCCESS) {
+		sess_part_mem_info(s, &free_b, &total);
 		vgpu_put_u64(w, free_b);
 		vgpu_put_u64(w, total);
 	}

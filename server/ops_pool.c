@@ -230,6 +230,10 @@ int op_pool_alloc(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	p = pool_get(s, id);
 	if (!p)
 		return CUDA_ERROR_INVALID_HANDLE;
+	/* counted before the backend allocates; a failure is settled after the op */
+	rc = sess_part_charge(s, size);
+	if (rc)
+		return rc;
 	rc = s->ops->pool_alloc(s->be, c, p->obj, size, st, &dptr);
 	if (rc == CUDA_SUCCESS)
 		vgpu_put_u64(w, dptr);

@@ -187,6 +187,10 @@ int op_vmm_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		return CUDA_ERROR_INVALID_DEVICE;
 	if (!size || !aligned(size, gran_of(s, ord)))
 		return CUDA_ERROR_INVALID_VALUE;
+	/* a chunk counts against the partition from creation (settled after the op) */
+	rc = sess_part_charge(s, size);
+	if (rc)
+		return rc;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return CUDA_ERROR_OUT_OF_MEMORY;

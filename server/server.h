@@ -7,15 +7,24 @@
 #ifndef VGPU_SERVER_SERVER_H
 #define VGPU_SERVER_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/proto.h"	/* VGPU_BACKEND_SIM / VGPU_BACKEND_CUDA */
 
 #define VGPU_SIM_DEFAULT_MEM	(1ull << 30)
 
+struct vgpu_partitions;
+
 struct vgpu_server_config {
 	int backend;		/* VGPU_BACKEND_SIM or VGPU_BACKEND_CUDA */
 	uint64_t sim_mem_bytes;	/* sim device size; 0 = VGPU_SIM_DEFAULT_MEM */
+	/*
+	 * The shared partition table (server/partition.h), or NULL: the
+	 * partition ops then answer CUDA_ERROR_NOT_SUPPORTED.
+	 */
+	struct vgpu_partitions *parts;
+	bool admin_any;		/* partition administration from any peer, not only loopback */
 };
 
 /*

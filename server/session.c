@@ -85,6 +85,7 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_OCCUPANCY_BLOCKS] = op_occupancy_blocks,
 	[VGPU_OP_OCCUPANCY_DYN_SMEM] = op_occupancy_dyn_smem,
 	[VGPU_OP_OCCUPANCY_CLUSTERS] = op_occupancy_clusters,
+	[VGPU_OP_GPU_UTILIZATION] = op_gpu_utilization,
 	[VGPU_OP_VMM_GRANULARITY] = op_vmm_granularity,
 	[VGPU_OP_VMM_CREATE] = op_vmm_create,
 	[VGPU_OP_VMM_RELEASE] = op_vmm_release,
@@ -105,6 +106,11 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_POOL_SET_ATTR] = op_pool_set_attr,
 	[VGPU_OP_POOL_GET_ATTR] = op_pool_get_attr,
 	[VGPU_OP_POOL_TRIM] = op_pool_trim,
+	[VGPU_OP_PARTITION_ATTACH] = op_partition_attach,
+	[VGPU_OP_PARTITION_LIST] = op_partition_list,
+	[VGPU_OP_PARTITION_CREATE] = op_partition_create,
+	[VGPU_OP_PARTITION_RESIZE] = op_partition_resize,
+	[VGPU_OP_PARTITION_DELETE] = op_partition_delete,
 	/* HELLO and GOODBYE change the session's state: handled in handle_frame */
 };
 
@@ -254,6 +260,8 @@ static void session_cleanup(struct session *s)
 		s->ops->close(s->be);	/* drops whatever is left in the table */
 		s->be = NULL;
 	}
+	/* everything is freed: the partition gets all of this session's bytes back */
+	sess_part_detach(s);
 	stats_publish(s);
 	vgpu_handles_fini(&s->h);
 	vgpu_at_fini(&s->at);
@@ -313,7 +321,9 @@ static int do_hello(struct session *s, const struct vgpu_frame_hdr *h, struct vg
 	}
 	s->dev_base = req.gpu == VGPU_GPU_ALL ? 0 : req.gpu;
 	s->dev_count = req.gpu == VGPU_GPU_ALL ? (uint32_t)count : 1;
+	s->gpu_all = req.gpu == VGPU_GPU_ALL;
 	s->hello_done = true;
+	sess_part_learn_gpus(s);
 
 	resp.version = s->version;
 	resp.backend = (uint16_t)s->ops->kind;
@@ -372,6 +382,8 @@ static int handle_frame(struct session *s, const struct vgpu_frame_hdr *h, const
 	if (rc == CUDA_SUCCESS && w->err)
 		rc = CUDA_ERROR_OUT_OF_MEMORY;
 	log_debug("session %u: %s id %llu -> %d", s->id, name, (unsigned long long)h->id, rc);
+	/* whatever the op freed, or failed to allocate, goes back to the partition */
+	sess_part_settle(s);
 	stats_publish(s);
 	ret = send_reply(s, h, (uint32_t)rc, w);
 	if (ret)
@@ -395,6 +407,7 @@ int vgpu_session_serve(int fd, const struct vgpu_server_config *cfg, uint32_t se
 {
 	struct session s = {
 		.fd = fd, .id = session_id, .cfg = cfg, .version = VGPU_PROTO_VERSION,
+		.part_rec = -1,
 	};
 	int ret;
 

@@ -35,11 +35,15 @@ struct session {
 	bool hello_done;
 	uint32_t dev_base;		/* backend ordinal of client device 0 */
 	uint32_t dev_count;		/* devices the client sees */
+	bool gpu_all;			/* HELLO asked for every GPU (VGPU_GPU_ALL) */
 	/* VMM state (ops_vmm.c) and pools (ops_pool.c), made at first use */
 	struct sess_vmm *vmm;
 	struct sess_pools *pools;
 	uint64_t vmm_bytes;		/* physical chunks alive: counted in stats */
 	uint64_t vmm_count;
+	/* partition binding (ops_partition.c) */
+	int part_rec;			/* record in cfg->parts, -1: not attached */
+	bool ctx_made;			/* a CTX_CREATE succeeded: too late to attach */
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;
@@ -84,6 +88,21 @@ void sess_destroy_ctx(struct session *s, uint64_t id);
 void sess_vmm_cleanup(struct session *s);
 void sess_pool_cleanup(struct session *s);
 
+/*
+ * Partition accounting (ops_partition.c); all no-ops for a session that is
+ * not attached.  charge: before an allocation of n bytes, CUDA_SUCCESS or
+ * CUDA_ERROR_OUT_OF_MEMORY.  settle: after each request, make the charge
+ * match what the session holds (gives back failed and freed bytes).
+ * mem_info / total: MEM_GET_INFO and DEVICE_INFO as the partition shows them.
+ */
+CUresult sess_part_charge(struct session *s, uint64_t n);
+void sess_part_settle(struct session *s);
+void sess_part_detach(struct session *s);
+void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total);
+uint64_t sess_part_total(struct session *s, int dev, uint64_t total);
+/* After HELLO: describe the GPUs in the partition table if nobody has yet. */
+void sess_part_learn_gpus(struct session *s);
+
 /* SERVER_STATS totals: the shared table's sums, or this session alone. */
 void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t *allocs);
 
@@ -126,6 +145,7 @@ int op_func_set_attribute(struct session *s, struct vgpu_rbuf *r, struct vgpu_wb
 int op_occupancy_blocks(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_dyn_smem(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_occupancy_clusters(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_gpu_utilization(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 int op_vmm_granularity(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_vmm_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
@@ -148,5 +168,11 @@ int op_mem_free_async(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *
 int op_pool_set_attr(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_pool_get_attr(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_pool_trim(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+
+int op_partition_attach(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_partition_list(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_partition_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_partition_resize(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_partition_delete(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 #endif

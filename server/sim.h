@@ -37,6 +37,8 @@ struct sim {
 	struct sim_pool_rec *prec;	/* live pool allocations */
 	size_t nprec, cprec;
 	CUresult sticky;	/* first fault; every later ctx call returns it */
+	/* busy time since busy_since, in ns, for GPU_UTILIZATION (sim_util.c) */
+	uint64_t busy_since, busy_kernel_ns, busy_mem_ns;
 };
 
 struct sim_ctx {
@@ -109,5 +111,11 @@ CUresult sim_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks, int
 CUresult sim_occupancy_clusters(void *be, void *ctx, void *func, unsigned int query,
 				const unsigned int grid[3], const unsigned int block[3],
 				unsigned int dyn_smem, const unsigned int cluster[3], int *value);
+
+/* Busy-time accounting (sim_util.c): begin returns a timestamp for end. */
+enum { SIM_BUSY_KERNEL, SIM_BUSY_MEMORY };
+uint64_t sim_busy_begin(void);
+void sim_busy_end(struct sim *s, int what, uint64_t begin);
+CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
 
 #endif

@@ -226,7 +226,7 @@ CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
 {
 	struct sim *s = be;
 	const struct sim_kernel *k = func;
-	uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
+	uint64_t threads = (uint64_t)block[0] * block[1] * block[2], t;
 
 	if (s->sticky)
 		return s->sticky;
@@ -242,6 +242,8 @@ CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
 	 * A faulting kernel does not fail its launch (launches are
 	 * asynchronous on a GPU); the fault shows from the next call on.
 	 */
+	t = sim_busy_begin();
 	k->run(s, params);
+	sim_busy_end(s, SIM_BUSY_KERNEL, t);
 	return CUDA_SUCCESS;
 }

@@ -8,6 +8,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 -include tests/unit/lib.mk
 -include tests/unit/nvml.mk
 -include tests/unit/userd.mk
+-include tests/unit/ctl.mk
 -include tests/progs/build.mk
 -include tests/cuda/build.mk
 -include tests/kunit.mk

@@ -18,19 +18,28 @@
  * every CHAN_NOREPLY_SYNC-th NOREPLY entry in a row is sent as a normal
  * request whose success reply is swallowed ("quiet"), so unconfirmed
  * entries stay bounded even when the application never synchronises.
+ *
+ * A channel of a device with a partition (vgpud.conf) sends
+ * PARTITION_ATTACH right behind HELLO and takes no entry off the SQ until
+ * it is answered: no request of the application may run on a session that
+ * is not yet bound.  A refused attach fails the channel like a refused
+ * HELLO (-ENOTCONN).
  */
 #include "userd/chan.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/partition.h"
 #include "userd/ring.h"
 
 #define HDR_SIZE	VGPU_PROTO_HDR_SIZE
 #define HELLO_MAX_BODY	4096
+#define CU_NOT_FOUND	500	/* CUDA_ERROR_NOT_FOUND (userd has no cuda.h) */
 
 enum pend_kind {
 	PEND_DONE,	/* a hole: answered or retired */
@@ -64,6 +73,9 @@ struct chan {
 	bool closed;
 	bool commit;		/* completions published since the last COMMIT */
 	bool hello_done;
+	bool attaching;		/* PARTITION_ATTACH sent, not (successfully) answered */
+	uint64_t attach_fid;
+	char partition[VGPU_PARTITION_NAME_MAX + 1];
 	bool sq_bad_logged, cq_bad_logged;
 	uint32_t sq_head;	/* ours; published with a store-release */
 	uint32_t cq_tail;	/* ours; published with a store-release */
@@ -295,7 +307,9 @@ void chan_tx_done(struct chan *c, size_t sent)
  * NOREPLY entries reach their bound; it resumes on the next process call. */
 static bool blocked(const struct chan *c)
 {
-	return c->n_reply + c->held_count >= c->ring.cq_entries || c->tx_bytes >= CHAN_TX_HIGH ||
+	/* a failed channel still takes entries: each completes with its error */
+	return (c->attaching && !c->err) ||
+	       c->n_reply + c->held_count >= c->ring.cq_entries || c->tx_bytes >= CHAN_TX_HIGH ||
 	       c->n_noreply + c->n_quiet >= CHAN_NOREPLY_MAX;
 }
 
@@ -390,7 +404,7 @@ void chan_process(struct chan *c)
 static void malformed(struct chan *c, const char *why)
 {
 	log_warn("chan %u: malformed reply from the server: %s", c->id, why);
-	chan_fail(c, c->hello_done ? -EPROTO : -ENOTCONN);
+	chan_fail(c, chan_ready(c) ? -EPROTO : -ENOTCONN);
 }
 
 static void hello_header(struct chan *c)
@@ -431,6 +445,43 @@ static void hello_finish(struct chan *c)
 		 resp.backend == VGPU_BACKEND_SIM ? "sim" : "unknown");
 }
 
+static void attach_header(struct chan *c)
+{
+	const struct vgpu_frame_hdr *h = &c->rh;
+
+	if (h->op != VGPU_OP_PARTITION_ATTACH || h->id != c->attach_fid)
+		return malformed(c, "expected the reply to PARTITION_ATTACH");
+	if (h->status) {
+		log_warn("chan %u: server refused partition %s (CUresult %u%s)", c->id, c->partition,
+			 h->status, h->status == CU_NOT_FOUND ? ": no such partition" : "");
+		return chan_fail(c, -ENOTCONN);
+	}
+	if (h->len > HELLO_MAX_BODY)
+		return malformed(c, "PARTITION_ATTACH reply too large");
+	c->hello_buf = malloc(h->len ? h->len : 1);
+	if (!c->hello_buf)
+		return chan_fail(c, -ENOTCONN);
+	c->rx_state = RX_HELLO;
+}
+
+static void attach_finish(struct chan *c)
+{
+	struct vgpu_partition_attach_resp info;
+	struct vgpu_rbuf r;
+	int ret;
+
+	vgpu_rbuf_init(&r, c->hello_buf, c->rh.len);
+	ret = vgpu_partition_attach_resp_get(&r, &info);
+	free(c->hello_buf);
+	c->hello_buf = NULL;
+	if (ret)
+		return malformed(c, "malformed PARTITION_ATTACH reply");
+	c->attaching = false;
+	log_info("chan %u: attached to partition %s (id %u, gpu %u, %llu MiB, compute %u%%)",
+		 c->id, c->partition, info.id, info.gpu,
+		 (unsigned long long)(info.mem_limit >> 20), info.compute_share);
+}
+
 /* A reply's header is complete: match it to its entry. */
 static void on_header(struct chan *c)
 {
@@ -447,6 +498,8 @@ static void on_header(struct chan *c)
 		return hello_header(c);
 	if (h->op == VGPU_OP_HELLO)
 		return malformed(c, "a second HELLO");
+	if (c->attaching)
+		return attach_header(c);
 	if (h->status > INT32_MAX)
 		return malformed(c, "status out of range");
 	if (h->status && h->len)
@@ -477,7 +530,9 @@ static void on_header(struct chan *c)
 
 static void end_frame(struct chan *c)
 {
-	if (c->rx_state == RX_HELLO)
+	if (c->rx_state == RX_HELLO && c->hello_done)
+		attach_finish(c);
+	else if (c->rx_state == RX_HELLO)
 		hello_finish(c);
 	else if (c->rx_post)
 		post(c, c->rx.sqe_id, c->rx_res, c->rx_state == RX_BODY ? c->rh.len : 0);
@@ -542,27 +597,49 @@ struct chan *chan_new(uint32_t id, void *map, const struct vgpu_ring_info *ri,
 	return c;
 }
 
-int chan_start(struct chan *c, const struct vgpu_hello_req *hello)
+/* Queue a frame of vgpud's own (HELLO, PARTITION_ATTACH) with the body in @w (freed). */
+static int queue_own(struct chan *c, uint16_t op, uint64_t id, struct vgpu_wbuf *w)
 {
 	struct vgpu_frame_hdr h = {
-		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION, .op = VGPU_OP_HELLO,
+		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION, .op = op, .id = id,
+		.len = (uint32_t)w->len,
 	};
-	struct txframe *f;
+	struct txframe *f = w->err ? NULL : malloc(sizeof(*f) + HDR_SIZE + w->len);
+
+	if (f) {
+		vgpu_hdr_encode(&h, f->data);
+		memcpy(f->data + HDR_SIZE, w->buf, w->len);
+		f->len = HDR_SIZE + w->len;
+		tx_push(c, f);
+	}
+	vgpu_wbuf_free(w);
+	return f ? 0 : -ENOMEM;
+}
+
+int chan_start(struct chan *c, const struct vgpu_hello_req *hello)
+{
 	struct vgpu_wbuf w;
 
 	vgpu_wbuf_init(&w);
 	vgpu_hello_req_put(&w, hello);
-	f = w.err ? NULL : malloc(sizeof(*f) + HDR_SIZE + w.len);
-	if (!f) {
-		vgpu_wbuf_free(&w);
-		return -ENOMEM;
-	}
-	h.len = (uint32_t)w.len;
-	vgpu_hdr_encode(&h, f->data);
-	memcpy(f->data + HDR_SIZE, w.buf, w.len);
-	f->len = HDR_SIZE + w.len;
-	vgpu_wbuf_free(&w);
-	tx_push(c, f);
+	return queue_own(c, VGPU_OP_HELLO, 0, &w);
+}
+
+int chan_attach(struct chan *c, const char *partition)
+{
+	struct vgpu_wbuf w;
+	int ret;
+
+	if (!vgpu_partition_name_ok(partition))
+		return -EINVAL;
+	vgpu_wbuf_init(&w);
+	vgpu_partition_name_put(&w, partition);
+	ret = queue_own(c, VGPU_OP_PARTITION_ATTACH, c->next_fid, &w);
+	if (ret)
+		return ret;
+	c->attach_fid = c->next_fid++;
+	snprintf(c->partition, sizeof(c->partition), "%s", partition);
+	c->attaching = true;
 	return 0;
 }
 
@@ -594,7 +671,7 @@ void chan_fail(struct chan *c, int err)
 
 void chan_conn_lost(struct chan *c)
 {
-	chan_fail(c, c->hello_done ? -ECONNRESET : -ENOTCONN);
+	chan_fail(c, chan_ready(c) ? -ECONNRESET : -ENOTCONN);
 }
 
 void chan_close(struct chan *c)
@@ -649,7 +726,7 @@ unsigned int chan_inflight(const struct chan *c)
 
 bool chan_ready(const struct chan *c)
 {
-	return c->hello_done;
+	return c->hello_done && !c->attaching;
 }
 
 uint32_t chan_id(const struct chan *c)

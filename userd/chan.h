@@ -59,6 +59,13 @@ void chan_free(struct chan *c);
 
 /* Queue HELLO as the first frame; requests may be queued behind it at once. */
 int chan_start(struct chan *c, const struct vgpu_hello_req *hello);
+/*
+ * Bind the session to a partition: queue PARTITION_ATTACH right behind
+ * HELLO (call it after chan_start, before anything else).  No entry is
+ * taken off the SQ until it is answered; a refusal fails the channel with
+ * -ENOTCONN.  0, -EINVAL (not a partition name) or -ENOMEM.
+ */
+int chan_attach(struct chan *c, const char *partition);
 
 /*
  * The doorbell rang, a reply or a send freed room, or a retry is due:
@@ -93,7 +100,7 @@ bool chan_take_commit(struct chan *c);
 bool chan_wants_retry(const struct chan *c);
 /* Entries sent and not yet answered or confirmed. */
 unsigned int chan_inflight(const struct chan *c);
-bool chan_ready(const struct chan *c);	/* HELLO answered */
+bool chan_ready(const struct chan *c);	/* HELLO (and PARTITION_ATTACH) answered */
 uint32_t chan_id(const struct chan *c);
 const struct chan_stats *chan_stats(const struct chan *c);
 

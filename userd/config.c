@@ -27,6 +27,7 @@ enum { SEC_NONE = -3, SEC_BAD = -2, SEC_DAEMON = -1 };	/* or a device index */
 /* bits of vgpud_dev.keys_seen */
 #define KEY_SERVER	(1u << 0)
 #define KEY_GPU		(1u << 1)
+#define KEY_PARTITION	(1u << 2)
 
 struct parser {
 	struct vgpud_config *cfg;
@@ -251,7 +252,8 @@ static void daemon_key(struct parser *p, const char *key, const char *val)
 static void dev_key(struct parser *p, struct vgpud_dev *d, const char *key, const char *val)
 {
 	unsigned int bit = !strcmp(key, "server") ? KEY_SERVER :
-			   !strcmp(key, "gpu") ? KEY_GPU : 0;
+			   !strcmp(key, "gpu") ? KEY_GPU :
+			   !strcmp(key, "partition") ? KEY_PARTITION : 0;
 	const char *why = NULL;
 	unsigned long n;
 
@@ -265,6 +267,12 @@ static void dev_key(struct parser *p, struct vgpud_dev *d, const char *key, cons
 	if (bit == KEY_SERVER) {
 		if (vgpud_parse_server(val, d, &why))
 			fail_at(p, p->line, "server '%s': %s", val, why);
+	} else if (bit == KEY_PARTITION) {
+		if (!vgpu_partition_name_ok(val))
+			fail_at(p, p->line, "partition '%s': expected 1-%d characters of A-Z a-z 0-9 _ . -",
+				val, VGPU_PARTITION_NAME_MAX);
+		else
+			snprintf(d->partition, sizeof(d->partition), "%s", val);
 	} else if (!strcmp(val, "all")) {
 		d->gpu = VGPU_GPU_ALL;
 	} else if (parse_uint(val, VGPU_GPU_ALL - 1, &n)) {

@@ -7,6 +7,7 @@
  *   [vgpuN]                 one section per device that has a server
  *   server = host[:port]    "[v6addr][:port]" for IPv6; port defaults to 7070
  *   gpu = index | all       server GPU exposed as the channel's device 0
+ *   partition = NAME        bind each channel's session to that partition
  *
  * Anything else (unknown section or key, a key twice, a bad value, a
  * section without server) is an error that names the file and line.
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/partition.h"
 #include "uapi/vgpu.h"
 
 /* Same size as struct vgpu_ctrl_dev_config.server, NUL included. */
@@ -30,6 +32,7 @@ struct vgpud_dev {
 	char host[VGPUD_SERVER_LEN];	/* without brackets */
 	char port[12];
 	uint32_t gpu;			/* HELLO's gpu: index or VGPU_GPU_ALL */
+	char partition[VGPU_PARTITION_NAME_MAX + 1];	/* PARTITION_ATTACH after HELLO; "": none */
 	int line;			/* line of the section header */
 	unsigned int keys_seen;		/* internal: duplicate detection */
 };

@@ -300,9 +300,11 @@ int loop_chan_add(struct loop *l, uint32_t id, uint32_t dev, int pid, void *map,
 		chan_fail(lc->chan, -ENOTCONN);
 		return 0;
 	}
-	log_info("chan %u: /dev/vgpu%u pid %d -> %s gpu %d", id, dev, pid, d->server, (int)d->gpu);
+	log_info("chan %u: /dev/vgpu%u pid %d -> %s gpu %d%s%s", id, dev, pid, d->server,
+		 (int)d->gpu, d->partition[0] ? " partition " : "", d->partition);
 	build_hello(l, dev, pid, d->gpu, &hello);
-	if (chan_start(lc->chan, &hello)) {
+	if (chan_start(lc->chan, &hello) ||
+	    (d->partition[0] && chan_attach(lc->chan, d->partition))) {
 		chan_fail(lc->chan, -ENOTCONN);
 		return 0;
 	}

@@ -14,7 +14,7 @@ cd "$ROOT"
 make -s all progs modules modtest kernels cuda-progs
 KVER=${KVER:-$(modinfo -F vermagic vgpu.ko | cut -d' ' -f1)}
 rm -rf "$C" && mkdir -p "$C/build/bin" "$C/build/lib" "$C/build/tests/progs" "$C/kernels"
-cp build/bin/vgpu-server build/bin/vgpu-stat "$C/build/bin/"
+cp build/bin/vgpu-server build/bin/vgpu-stat build/bin/vgpuctl "$C/build/bin/"
 cp -L build/lib/libcuda.so.1 "$C/build/lib/"
 cp build/tests/progs/* "$C/build/tests/progs/"
 cp build/kernels/*.cubin "$C/kernels/"

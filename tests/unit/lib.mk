@@ -18,10 +18,15 @@
 #                     spawn_server.c, shared with test_nvml)
 #   test_lib_ring     the /dev/vgpuN ring transport against a fake module and
 #                     daemon (syscalls wrapped with ld --wrap), whole library
+#   test_lib_partition  VGPU_PARTITION against a spawned vgpu-server (sim): attach after
+#                     HELLO, cuInit failing with the server's CUresult, the partition's
+#                     limit in cuMemGetInfo / cuDeviceTotalMem / cuMemAlloc, shared by two
+#                     processes, given back when a process is killed
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
 	     $(BUILD)/tests/test_lib_vmm \
-	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring
+	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring \
+	     $(BUILD)/tests/test_lib_partition
 
 LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 
@@ -83,6 +88,15 @@ $(BUILD)/tests/test_lib_progs: $(BUILD)/tests/unit/test_lib_progs.o \
 			       $(VGPU_SERVER) $(VGPU_STAT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/unit/test_lib_partition.o: CFLAGS += -I$(CUDA_INC) \
+	-DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
+$(BUILD)/tests/test_lib_partition: $(BUILD)/tests/unit/test_lib_partition.o \
+				   $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUCOMMON) \
+				   $(LIBCUDA_LINK) | $(VGPU_SERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
 
 # the library's objects linked in statically, so --wrap reaches its syscalls
 RING_WRAP := -Wl,--wrap=open,--wrap=ioctl,--wrap=mmap,--wrap=munmap,--wrap=poll

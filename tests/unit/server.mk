@@ -6,16 +6,23 @@
 #                 stream waits and queries) through a session, sim backend
 #   test_session_vmm  the VMM and pool ops at the wire: checks, accounting,
 #                 malformed bodies, cleanup at session end (also a spawned vgpu-server)
+#   test_session_partition  partitions (ops 57-61) at the wire: administration,
+#                 attach rules, limits across sessions, live resize, who may administer
+#   test_partition_server  partitions with processes: the shared table's accounting
+#                 from several processes, a killed session of a spawned vgpu-server,
+#                 --partitions files
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session \
-		$(BUILD)/tests/test_session_ops $(BUILD)/tests/test_session_vmm
+		$(BUILD)/tests/test_session_ops $(BUILD)/tests/test_session_vmm \
+		$(BUILD)/tests/test_session_partition $(BUILD)/tests/test_partition_server
 
 # target-specific so other fragments of tests/unit keep their own flags
 $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o \
 $(BUILD)/tests/unit/test_session_ops.o: CFLAGS += -I$(CUDA_INC)
-$(BUILD)/tests/unit/test_session_vmm.o: CFLAGS += -I$(CUDA_INC) \
-	-DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
+$(BUILD)/tests/unit/test_session_vmm.o $(BUILD)/tests/unit/test_session_partition.o \
+$(BUILD)/tests/unit/test_partition_server.o $(BUILD)/tests/unit/part_client.o: \
+	CFLAGS += -I$(CUDA_INC) -DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(BUILD)/tests/test_wire: $(BUILD)/tests/unit/test_wire.o $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
@@ -39,6 +46,20 @@ $(BUILD)/tests/test_session_ops: $(BUILD)/tests/unit/test_session_ops.o $(LIBVGP
 $(BUILD)/tests/test_session_vmm: $(BUILD)/tests/unit/test_session_vmm.o \
 				 $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUSERVER) \
 				 $(LIBVGPUCOMMON) | $(VGPU_SERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_session_partition: $(BUILD)/tests/unit/test_session_partition.o \
+				       $(BUILD)/tests/unit/part_client.o $(LIBVGPUSERVER) \
+				       $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
+
+# also starts build/bin/vgpu-server, with and without --partitions files
+$(BUILD)/tests/test_partition_server: $(BUILD)/tests/unit/test_partition_server.o \
+				      $(BUILD)/tests/unit/part_client.o \
+				      $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUSERVER) \
+				      $(LIBVGPUCOMMON) | $(VGPU_SERVER)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
 

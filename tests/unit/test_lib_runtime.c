@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <cuda.h>
 
@@ -315,6 +316,36 @@ static void test_pitched(void **state)
 	drop_ctx();
 }
 
+CUresult vgpuDeviceGetUtilization(CUdevice dev, unsigned int *gpu_pct, unsigned int *mem_pct);
+
+/* GPU_UTILIZATION on the sim: the share of time since the last question its kernels ran. */
+static void test_utilization(void **state)
+{
+	CUmodule m;
+	CUfunction spin;
+	unsigned int gpu = 999, mem = 999, ms = 200;
+	void *params[] = { &ms };
+
+	make_ctx();
+	assert_int_equal(vgpuDeviceGetUtilization(0, &gpu, &mem), CUDA_SUCCESS);
+	assert_true(gpu <= 100 && mem <= 100);
+	assert_int_equal(cuModuleLoadData(&m, SIM_IMAGE), CUDA_SUCCESS);
+	assert_int_equal(cuModuleGetFunction(&spin, m, "spin"), CUDA_SUCCESS);
+	assert_int_equal(vgpuDeviceGetUtilization(0, &gpu, &mem), CUDA_SUCCESS);	/* restart */
+	assert_int_equal(cuLaunchKernel(spin, 1, 1, 1, 1, 1, 1, 0, NULL, params, NULL),
+			 CUDA_SUCCESS);
+	assert_int_equal(vgpuDeviceGetUtilization(0, &gpu, &mem), CUDA_SUCCESS);
+	print_message("utilization after a 200 ms spin: gpu %u%% memory %u%%\n", gpu, mem);
+	assert_true(gpu >= 50);		/* 200 ms of spinning in a little more wall time */
+	usleep(200 * 1000);
+	assert_int_equal(vgpuDeviceGetUtilization(0, &gpu, &mem), CUDA_SUCCESS);
+	assert_true(gpu <= 10);		/* idle since */
+	assert_int_equal(vgpuDeviceGetUtilization(7, &gpu, &mem), CUDA_ERROR_INVALID_DEVICE);
+	assert_int_equal(vgpuDeviceGetUtilization(0, NULL, &mem), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
+	drop_ctx();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_pitched),
 		cmocka_unit_test(test_streams_and_context),
 		cmocka_unit_test(test_device_queries_and_host_work),
+		cmocka_unit_test(test_utilization),
 	};
 
 	return cmocka_run_group_tests(tests, lib_server_start, NULL);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "server/partition.h"
 #include "tests/unit/test_userd.h"
 #include "userd/chan.h"
 #include "userd/ring.h"
@@ -437,6 +438,62 @@ static void test_corrupt_tail(void **state)
 	rig_fini(&r);
 }
 
+/*
+ * A device with a partition: vgpud's channel attaches after HELLO, and the
+ * application's session then sees and is held to the partition's limit.
+ */
+static void test_server_partition(void **state)
+{
+	static const char *names[] = { "vgpu sim device" };
+	static const uint64_t totals[] = { 64 << 20 };
+	struct vgpu_partitions parts;
+	struct vgpu_cqe q;
+	struct vgpu_wbuf w;
+	struct rig r;
+	uint32_t id;
+	uint8_t *resp;
+	uint64_t ctx;
+
+	assert_int_equal(vgpu_part_table_create(&parts, 8), 0);
+	assert_int_equal(vgpu_part_set_gpus(&parts, 1, names, totals), 0);
+	assert_int_equal(vgpu_part_create(&parts, "p16", 0, 16 << 20, 0, 50, 1, &id), 0);
+	tserver_parts = &parts;
+
+	rig_init(&r, true, 16, 32, 1 << 16, 0, 0, 0);
+	assert_int_equal(chan_attach(r.c, "p16"), 0);
+	vgpu_wbuf_init(&w);
+	vgpu_put_u32(&w, 0);
+	vgpu_put_u32(&w, 0);
+	resp = call(&r, 1, VGPU_OP_CTX_CREATE, &w, 8, &q);
+	assert_int_equal(q.res, 0);
+	assert_true(chan_ready(r.c));
+	ctx = get_le64(resp);
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, ctx);
+	resp = call(&r, 2, VGPU_OP_MEM_GET_INFO, &w, 16, &q);
+	assert_int_equal(q.res, 0);
+	assert_true(get_le64(resp + 8) == 16 << 20);	/* total: the partition's limit */
+	assert_true(get_le64(resp) <= 16 << 20);
+	wb_u64x2(&w, ctx, 12 << 20);
+	call(&r, 3, VGPU_OP_MEM_ALLOC, &w, 8, &q);
+	assert_int_equal(q.res, 0);
+	wb_u64x2(&w, ctx, 8 << 20);
+	call(&r, 4, VGPU_OP_MEM_ALLOC, &w, 8, &q);
+	assert_int_equal(q.res, 2);	/* CUDA_ERROR_OUT_OF_MEMORY */
+	rig_fini(&r);
+
+	/* an unknown partition: the channel fails as if HELLO had been refused */
+	rig_init(&r, true, 16, 32, 1 << 16, 0, 0, 0);
+	assert_int_equal(chan_attach(r.c, "nosuch"), 0);
+	call(&r, 1, VGPU_OP_DEVICE_COUNT, NULL, 16, &q);
+	assert_int_equal(q.res, -ENOTCONN);
+	assert_false(chan_ready(r.c));
+	rig_fini(&r);
+
+	tserver_parts = NULL;
+	vgpu_part_table_destroy(&parts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_hello_refused),
 		cmocka_unit_test(test_cq_full),
 		cmocka_unit_test(test_corrupt_tail),
+		cmocka_unit_test(test_server_partition),
 	};
 
 	vgpu_log_init("test_userd", getenv("VGPU_TEST_DEBUG") ? VGPU_LOG_DEBUG : VGPU_LOG_ERR, 0);

@@ -58,6 +58,9 @@ struct tserver {
 	struct vgpu_server_config cfg;
 };
 
+/* The partition table sessions started from now on use (NULL: none). */
+extern struct vgpu_partitions *tserver_parts;
+
 /* Serve one end of a new socketpair; returns the other end. */
 int tserver_start(struct tserver *s);
 /* Wait for the session to end; returns vgpu_session_serve's result. */
@@ -123,6 +126,8 @@ void peer_recv(struct rig *r, struct vgpu_frame_hdr *h, void **body);
 void peer_send(struct rig *r, uint64_t id, uint16_t op, uint32_t status, const void *b,
 	       uint32_t len);
 void peer_hello(struct rig *r);
+/* Take the HELLO and answer it, without waiting for the channel to be ready. */
+void peer_hello_send(struct rig *r);
 void peer_take(struct rig *r, int n, uint64_t *ids, uint16_t *ops, uint32_t *flags);
 
 uint64_t get_le64(const uint8_t *p);

@@ -157,6 +157,33 @@ static void test_bad_values(void **state)
 	expect_error("[vgpu0]\nserver = a:0\nbogus = 1\n", 2, "port");
 }
 
+/* partition = NAME: 1-31 bytes of [A-Za-z0-9_.-] */
+static void test_partition(void **state)
+{
+	struct vgpud_config cfg;
+	char err[320];
+
+	assert_int_equal(load("[vgpu0]\nserver = a\npartition = train-A_1.x\n"
+			      "[vgpu1]\nserver = b\n"
+			      "[vgpu2]\nserver = c\npartition = 0123456789abcdefghijABCDEFGHIJ_  ; 31\n",
+			      &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.dev[0].partition, "train-A_1.x");
+	assert_string_equal(cfg.dev[1].partition, "");		/* none: the whole GPU */
+	assert_string_equal(cfg.dev[2].partition, "0123456789abcdefghijABCDEFGHIJ_");
+	assert_int_equal(load("[vgpu0]\npartition = p\nserver = a\n", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.dev[0].partition, "p");
+
+	expect_error("[vgpu0]\nserver = a\npartition =\n", 3, "partition ''");
+	expect_error("[vgpu0]\nserver = a\npartition = 0123456789abcdefghijABCDEFGHIJ_x\n", 3,
+		     "1-31 characters");
+	expect_error("[vgpu0]\nserver = a\npartition = two words\n", 3, "partition 'two words'");
+	expect_error("[vgpu0]\nserver = a\npartition = a/b\n", 3, "partition 'a/b'");
+	expect_error("[vgpu0]\nserver = a\npartition = caf\xc3\xa9\n", 3, "partition");
+	expect_error("[vgpu0]\nserver = a\npartition = a\npartition = b\n", 4,
+		     "key 'partition' repeated");
+	expect_error("[daemon]\npartition = a\n", 2, "unknown key 'partition' in [daemon]");
+}
+
 static void test_missing_file(void **state)
 {
 	struct vgpud_config cfg;
@@ -241,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_bad_server),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_partition),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_vgpud_exit_status),
 	};

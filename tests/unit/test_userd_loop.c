@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "server/partition.h"
 #include "tests/unit/test_userd.h"
 #include "userd/chan.h"
 #include "userd/config.h"
@@ -233,6 +234,79 @@ static void test_loop_connect_refused(void **state)
 	assert_int_equal(chan_error(loop_chan(l, 1)), -ENOTCONN);
 	loop_free(l);
 	tring_fini(&t);
+}
+
+/* MEM_GET_INFO's total on a channel (a context first, with request ids id, id + 1). */
+static uint64_t chan_total(struct loop *l, struct tring *t, uint32_t chan, uint64_t id)
+{
+	struct vgpu_cqe q;
+	struct vgpu_wbuf w;
+	uint8_t *resp;
+	uint64_t ctx;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u32(&w, 0);
+	vgpu_put_u32(&w, 0);
+	ctx = get_le64(call(l, t, chan, id, VGPU_OP_CTX_CREATE, &w, 8, &q));
+	assert_int_equal(q.res, 0);
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, ctx);
+	resp = call(l, t, chan, id + 1, VGPU_OP_MEM_GET_INFO, &w, 16, &q);
+	assert_int_equal(q.res, 0);
+	return get_le64(resp + 8);
+}
+
+/*
+ * A device with `partition = NAME`: the loop's channels attach after HELLO
+ * (the session then shows the partition's limit); an unknown partition
+ * fails the channel with -ENOTCONN; a device without one sees the GPU.  A
+ * reloaded configuration (SIGHUP replaces the table the loop reads) binds
+ * the channels opened afterwards; open ones keep their session.
+ */
+static void test_loop_partition(void **state)
+{
+	static const char *names[] = { "vgpu sim device" };
+	static const uint64_t totals[] = { 64 << 20 };
+	struct vgpu_partitions parts;
+	struct vgpud_config cfg;
+	struct tlisten ls;
+	struct tring t[4];
+	struct loop *l;
+	struct vgpu_cqe q;
+	uint32_t id;
+
+	assert_int_equal(vgpu_part_table_create(&parts, 8), 0);
+	assert_int_equal(vgpu_part_set_gpus(&parts, 1, names, totals), 0);
+	assert_int_equal(vgpu_part_create(&parts, "p8", 0, 8 << 20, 0, 10, 0, &id), 0);
+	tserver_parts = &parts;
+	tlisten_start(&ls, 0);
+	vgpud_config_init(&cfg);
+	for (int dev = 0; dev < 3; dev++)
+		cfg_local(&cfg, dev, ls.port);
+	strcpy(cfg.dev[0].partition, "p8");
+	strcpy(cfg.dev[1].partition, "nosuch");
+	assert_int_equal(loop_init(&l, -1, -1, &cfg), 0);
+	for (int i = 0; i < 4; i++)
+		tring_init(&t[i], 8, 16, 4096, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(loop_chan_add(l, 10 + i, i, 1, t[i].map, &t[i].ri, 0, false), 0);
+	assert_true(chan_total(l, &t[0], 10, 1) == 8 << 20);
+	assert_true(chan_total(l, &t[2], 12, 1) == 64 << 20);
+	call(l, &t[1], 11, 1, VGPU_OP_DEVICE_COUNT, NULL, 4, &q);
+	assert_int_equal(q.res, -ENOTCONN);
+
+	/* the reload: vgpu2 gets the partition, for the channels opened from now on */
+	strcpy(cfg.dev[2].partition, "p8");
+	assert_int_equal(loop_chan_add(l, 13, 2, 1, t[3].map, &t[3].ri, 0, false), 0);
+	assert_true(chan_total(l, &t[3], 13, 1) == 8 << 20);
+	assert_true(chan_total(l, &t[2], 12, 3) == 64 << 20);
+
+	loop_free(l);
+	for (int i = 0; i < 4; i++)
+		tring_fini(&t[i]);
+	tlisten_stop(&ls);
+	tserver_parts = NULL;
+	vgpu_part_table_destroy(&parts);
 }
 
 /* "localhost" may resolve to ::1 first while the server is on 127.0.0.1 only. */
@@ -545,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_loop_unconfigured),
 		cmocka_unit_test(test_loop_connect_refused),
 		cmocka_unit_test(test_loop_connect_by_name),
+		cmocka_unit_test(test_loop_partition),
 		cmocka_unit_test(test_loop_server_lost),
 		cmocka_unit_test(test_loop_cq_full_tick),
 		cmocka_unit_test(test_loop_close_in_flight),

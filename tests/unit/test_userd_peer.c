@@ -3,7 +3,9 @@
  * test_userd_peer.c - vgpud's channel logic (userd/chan.c) against a fake
  * server scripted frame by frame: out-of-order replies, reused ids,
  * oversized bodies, wrong ids or ops, garbage, a server that goes away,
- * NOREPLY on the wire, a bad HELLO, and the application closing.
+ * NOREPLY on the wire, a bad HELLO, the application closing, and a
+ * partition's PARTITION_ATTACH (sent after HELLO, before any request;
+ * refused or malformed: the channel fails like a refused HELLO).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "common/partition.h"
 #include "tests/unit/test_userd.h"
 #include "userd/chan.h"
 #include "userd/ring.h"
@@ -305,6 +309,163 @@ static void test_close_drops_state(void **state)
 	rig_fini(&r);
 }
 
+/* ---- partitions: PARTITION_ATTACH right after HELLO --------------------- */
+
+/* Nothing more arrives at the fake server within @ms (after pumping). */
+static void peer_quiet(struct rig *r, int ms)
+{
+	struct pollfd p = { .fd = r->peer, .events = POLLIN };
+
+	for (int i = 0; i < 4; i++)
+		pump_once(r, 2);
+	flush_tx(r);
+	assert_int_equal(poll(&p, 1, ms), 0);
+}
+
+/*
+ * HELLO answered; the ATTACH frame taken and checked (op, id, name); an
+ * entry the application queued before is not sent while ATTACH is open.
+ */
+static uint64_t attach_start(struct rig *r, const char *name)
+{
+	struct vgpu_frame_hdr h;
+	struct vgpu_rbuf rb;
+	char got[VGPU_PARTITION_NAME_MAX + 1];
+	void *body;
+
+	assert_int_equal(chan_attach(r->c, name), 0);
+	tring_req(&r->t, 1, VGPU_OP_DEVICE_COUNT, NULL, 4);
+	rig_doorbell(r);
+	peer_hello_send(r);
+	peer_recv(r, &h, &body);
+	assert_int_equal(h.op, VGPU_OP_PARTITION_ATTACH);
+	assert_false(h.flags);
+	assert_true(h.id != 0);
+	vgpu_rbuf_init(&rb, body, h.len);
+	assert_int_equal(vgpu_partition_name_get(&rb, got), 0);
+	assert_string_equal(got, name);
+	free(body);
+	peer_quiet(r, 50);
+	assert_false(chan_ready(r->c));
+	assert_int_equal(chan_inflight(r->c), 0);
+	return h.id;
+}
+
+static void test_peer_attach(void **state)
+{
+	struct vgpu_partition_attach_resp a = { .id = 4, .gpu = 0, .mem_limit = 64 << 20,
+						.compute_share = 25, .priority = 3 };
+	struct vgpu_cqe q;
+	struct vgpu_wbuf w;
+	uint64_t fid, afid;
+	uint16_t op;
+	struct rig r;
+
+	rig_init(&r, false, 8, 16, 4096, 0, 0, 0);
+	afid = attach_start(&r, "train-1");
+	vgpu_wbuf_init(&w);
+	vgpu_partition_attach_resp_put(&w, &a);
+	peer_send(&r, afid, VGPU_OP_PARTITION_ATTACH, 0, w.buf, (uint32_t)w.len);
+	vgpu_wbuf_free(&w);
+	PUMP_UNTIL(&r, chan_ready(r.c));
+	/* now the entry goes out, behind the attach */
+	peer_take(&r, 1, &fid, &op, NULL);
+	assert_int_equal(op, VGPU_OP_DEVICE_COUNT);
+	assert_true(fid > afid);
+	peer_send(&r, fid, VGPU_OP_DEVICE_COUNT, 0, "\1\0\0\0", 4);
+	pump_reap(&r, &q, 1);
+	assert_true(q.id == 1);
+	assert_int_equal(q.res, 0);
+	assert_int_equal(chan_error(r.c), 0);
+	rig_fini(&r);
+}
+
+enum attach_fail { AF_NOT_FOUND, AF_SHORT_BODY, AF_BAD_VALUES, AF_WRONG_OP, AF_CLOSED };
+
+/* A failed attach: the entry waiting in the SQ and every later one get -ENOTCONN. */
+static void attach_fails(enum attach_fail kind)
+{
+	struct vgpu_partition_attach_resp bad = { .id = 1, .mem_limit = 1 << 20,
+						  .compute_share = 0, .priority = 9 };
+	struct vgpu_cqe q[2];
+	struct vgpu_wbuf w;
+	uint64_t afid;
+	struct rig r;
+
+	rig_init(&r, false, 8, 16, 4096, 0, 0, 0);
+	afid = attach_start(&r, "p");
+	switch (kind) {
+	case AF_NOT_FOUND:
+		peer_send(&r, afid, VGPU_OP_PARTITION_ATTACH, 500, NULL, 0);
+		break;
+	case AF_SHORT_BODY:
+		peer_send(&r, afid, VGPU_OP_PARTITION_ATTACH, 0, "\1\0\0\0", 4);
+		break;
+	case AF_BAD_VALUES:
+		vgpu_wbuf_init(&w);
+		vgpu_partition_attach_resp_put(&w, &bad);
+		peer_send(&r, afid, VGPU_OP_PARTITION_ATTACH, 0, w.buf, (uint32_t)w.len);
+		vgpu_wbuf_free(&w);
+		break;
+	case AF_WRONG_OP:
+		peer_send(&r, afid, VGPU_OP_DEVICE_COUNT, 0, "\1\0\0\0", 4);
+		break;
+	case AF_CLOSED:
+		close(r.peer);
+		r.peer = -1;
+		break;
+	}
+	pump_reap(&r, q, 1);
+	assert_true(q[0].id == 1);
+	assert_int_equal(q[0].res, -ENOTCONN);
+	assert_int_equal(chan_error(r.c), -ENOTCONN);
+	assert_false(chan_ready(r.c));
+	tring_req(&r.t, 2, VGPU_OP_DEVICE_COUNT, NULL, 4);
+	tring_req(&r.t, 3, VGPU_OP_DEVICE_COUNT, NULL, 4);
+	rig_doorbell(&r);
+	assert_int_equal(tring_reap(&r.t, q, 2), 2);
+	assert_int_equal(q[0].res, -ENOTCONN);
+	assert_int_equal(q[1].res, -ENOTCONN);
+	rig_fini(&r);
+}
+
+static void test_peer_attach_not_found(void **state) { attach_fails(AF_NOT_FOUND); }
+static void test_peer_attach_short_body(void **state) { attach_fails(AF_SHORT_BODY); }
+static void test_peer_attach_bad_values(void **state) { attach_fails(AF_BAD_VALUES); }
+static void test_peer_attach_wrong_op(void **state) { attach_fails(AF_WRONG_OP); }
+static void test_peer_attach_closed(void **state) { attach_fails(AF_CLOSED); }
+
+/* HELLO refused with ATTACH queued: the channel fails at once, nothing waits for ATTACH. */
+static void test_peer_attach_hello_refused(void **state)
+{
+	struct vgpu_frame_hdr h;
+	struct vgpu_cqe q;
+	struct rig r;
+	void *body;
+
+	rig_init(&r, false, 8, 16, 4096, 0, 0, 0);
+	assert_int_equal(chan_attach(r.c, "p"), 0);
+	tring_req(&r.t, 1, VGPU_OP_DEVICE_COUNT, NULL, 4);
+	rig_doorbell(&r);
+	peer_recv(&r, &h, &body);	/* HELLO */
+	free(body);
+	peer_send(&r, 0, VGPU_OP_HELLO, 101, NULL, 0);
+	pump_reap(&r, &q, 1);
+	assert_int_equal(q.res, -ENOTCONN);
+	rig_fini(&r);
+}
+
+static void test_peer_attach_bad_name(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, false, 8, 16, 4096, 0, 0, 0);
+	assert_int_equal(chan_attach(r.c, ""), -EINVAL);
+	assert_int_equal(chan_attach(r.c, "two words"), -EINVAL);
+	assert_int_equal(chan_attach(r.c, "0123456789abcdefghijABCDEFGHIJ_x"), -EINVAL);
+	rig_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +483,14 @@ int main(void)
 		cmocka_unit_test(test_peer_noreply),
 		cmocka_unit_test(test_peer_bad_hello),
 		cmocka_unit_test(test_close_drops_state),
+		cmocka_unit_test(test_peer_attach),
+		cmocka_unit_test(test_peer_attach_not_found),
+		cmocka_unit_test(test_peer_attach_short_body),
+		cmocka_unit_test(test_peer_attach_bad_values),
+		cmocka_unit_test(test_peer_attach_wrong_op),
+		cmocka_unit_test(test_peer_attach_closed),
+		cmocka_unit_test(test_peer_attach_hello_refused),
+		cmocka_unit_test(test_peer_attach_bad_name),
 	};
 
 	vgpu_log_init("test_userd_peer", getenv("VGPU_TEST_DEBUG") ? VGPU_LOG_DEBUG : VGPU_LOG_ERR, 0);

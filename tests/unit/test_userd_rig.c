@@ -167,7 +167,7 @@ void peer_send(struct rig *r, uint64_t id, uint16_t op, uint32_t status, const v
 	assert_int_equal(vgpu_frame_send(r->peer, &h, b), 0);
 }
 
-void peer_hello(struct rig *r)
+void peer_hello_send(struct rig *r)
 {
 	struct vgpu_hello_resp hr = { .version = 1, .backend = VGPU_BACKEND_SIM, .session = 3,
 				      .server = "fake" };
@@ -188,6 +188,11 @@ void peer_hello(struct rig *r)
 	vgpu_hello_resp_put(&w, &hr);
 	peer_send(r, 0, VGPU_OP_HELLO, 0, w.buf, (uint32_t)w.len);
 	vgpu_wbuf_free(&w);
+}
+
+void peer_hello(struct rig *r)
+{
+	peer_hello_send(r);
 	PUMP_UNTIL(r, chan_ready(r->c));
 }
 

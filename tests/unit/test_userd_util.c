@@ -132,6 +132,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+struct vgpu_partitions *tserver_parts;
+
 int tserver_start(struct tserver *s)
 {
 	int sv[2];
@@ -142,6 +144,7 @@ int tserver_start(struct tserver *s)
 	s->sfd = sv[1];
 	s->cfg.backend = VGPU_BACKEND_SIM;
 	s->cfg.sim_mem_bytes = 64 << 20;
+	s->cfg.parts = tserver_parts;
 	if (pthread_create(&s->th, NULL, serve, s))
 		abort();
 	return sv[0];
@@ -203,6 +206,7 @@ static void *accept_loop(void *arg)
 		s->sfd = fd;
 		s->cfg.backend = VGPU_BACKEND_SIM;
 		s->cfg.sim_mem_bytes = 64 << 20;
+	s->cfg.parts = tserver_parts;
 		s->ret = l->drop_after;
 		if (pthread_create(&s->th, NULL, l->drop_after ? drop_session : serve, s))
 			abort();

@@ -1,8 +1,10 @@
 # tests/unit/userd.mk - vgpud's cmocka tests (included by tests/build.mk)
 #   test_userd         ring layout/entry checks, and the channel logic (userd/chan.c) on a
 #                      ring in plain memory, moved by a poll() loop (test_userd_rig.c) to
-#                      the sim session in a thread
+#                      the sim session in a thread (also with a partition: attach, its
+#                      limit, an unknown name)
 #   test_userd_peer    the same channel logic against a fake server scripted frame by frame
+#                      (PARTITION_ATTACH after HELLO, its refusals)
 #   test_userd_loop    the io_uring loop (connect, send, recv, retry tick, stop) on real
 #                      loopback TCP; only FETCH/COMMIT (the kernel's part) are left out
 #   test_userd_config  vgpud.conf parsing, and vgpud's exit status on a bad config
@@ -11,6 +13,8 @@ USERD_TESTS := $(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_peer \
 USERD_TEST_UTIL := $(BUILD)/tests/unit/test_userd_util.o $(BUILD)/tests/unit/test_userd_rig.o
 
 $(BUILD)/tests/unit/test_userd_config.o: CFLAGS += -DVGPUD_BIN='"$(VGPUD)"'
+# test_userd reaches into the server's partition table (server/partition.h needs cuda.h)
+$(BUILD)/tests/unit/test_userd.o $(BUILD)/tests/unit/test_userd_loop.o: CFLAGS += -I$(CUDA_INC)
 
 # these three link the sim session (libvgpuserver) to talk to
 $(BUILD)/tests/test_userd $(BUILD)/tests/test_userd_peer $(BUILD)/tests/test_userd_loop: \

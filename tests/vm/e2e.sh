@@ -22,7 +22,7 @@ pack() {
 	local R=$B/vm/root-$mode p
 	vm_rootfs "$R"
 	mkdir -p "$R/vgpu/bin" "$R/vgpu/lib" "$R/vgpu/tests/progs" "$R/vgpu/kernels"
-	cp "$B/bin/vgpud" "$B/bin/vgpu-stat" "$B/vm/modtest" "$R/vgpu/bin/"
+	cp "$B/bin/vgpud" "$B/bin/vgpu-stat" "$B/bin/vgpuctl" "$B/vm/modtest" "$R/vgpu/bin/"
 	cp -L "$B/lib/libcuda.so.1" "$R/vgpu/lib/"
 	for p in "$B"/tests/progs/*; do [ -x "$p" ] && [ -f "$p" ] && cp "$p" "$R/vgpu/tests/progs/"; done
 	[ -n "$kernels" ] && cp "$kernels"/* "$R/vgpu/kernels/"

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sim_util.c - GPU_UTILIZATION on the sim: the share of wall time since
+ * the previous question (or since the session began) that the session's
+ * sim kernels ran ("gpu") and its copies and memsets ran ("memory"), as
+ * NVML reports the share of its sampling period.  Only this session's
+ * work counts: a sim session is a GPU of its own.
+ */
+#include "server/sim.h"
+
+#include <time.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sim_busy_begin(void)
+{
+	return now_ns();
+}
+
+void sim_busy_end(struct sim *s, int what, uint64_t begin)
+{
+	uint64_t t = now_ns() - begin;
+
+	if (!s->busy_since)
+		s->busy_since = begin;
+	if (what == SIM_BUSY_KERNEL)
+		s->busy_kernel_ns += t;
+	else
+		s->busy_mem_ns += t;
+}
+
+static unsigned int pct(uint64_t part, uint64_t whole)
+{
+	return !whole ? 0 : part >= whole ? 100 : (unsigned int)(part * 100 / whole);
+}
+
+CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem)
+{
+	struct sim *s = be;
+	uint64_t now = now_ns(), since = s->busy_since ? s->busy_since : now;
+
+	*gpu = pct(s->busy_kernel_ns, now - since);
+	*mem = pct(s->busy_mem_ns, now - since);
+	s->busy_since = now;
+	s->busy_kernel_ns = s->busy_mem_ns = 0;
+	return CUDA_SUCCESS;
+}
