@@ -4,10 +4,11 @@
 #   reduce_drv [IMAGE]     1M-float sum checked against a double CPU sum
 #   api_drv [IMAGE]        every other implemented call and its failure paths
 #   spin_alloc N [IMAGE]   hold N MiB and launch spin(200) until a call fails
+#   memlimit_drv MIB       the device is a partition of MIB MiB (totals, limit)
 # Without IMAGE they load a built-in sim image (or, on a real GPU, built-in
 # PTX of the same kernels).  `make kernels` (needs nvcc; not part of all)
 # builds tests/progs/kernels/*.cu into $(BUILD)/kernels/*.cubin for sm_90.
-PROGS_NAMES := saxpy_drv reduce_drv api_drv spin_alloc
+PROGS_NAMES := saxpy_drv reduce_drv api_drv spin_alloc memlimit_drv
 PROGS := $(PROGS_NAMES:%=$(BUILD)/tests/progs/%)
 PROGS_COMMON := $(BUILD)/tests/progs/prog.o
 

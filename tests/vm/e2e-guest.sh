@@ -127,6 +127,25 @@ back() { ! moved; }
 wait_for 10 back && check "reload back: vgpu1 works again" env VGPU_DEVICE=/dev/vgpu1 saxpy_drv \
 	|| fail "reload back"
 
+# 5b. partitions: vgpuctl makes one on the server (the guest reaches it from
+#     QEMU's loopback, so it may administer); vgpu1 is bound to it by a
+#     reload; a live resize is seen by the next application; vgpu0 still
+#     has the whole GPU
+check "vgpuctl create a 64 MiB partition" vgpuctl -s "$SERVER" create tenant --gpu 0 \
+	--mem 64M --compute 25
+{ cat /tmp/orig.conf; echo "partition = tenant"; } > /etc/vgpu/vgpud.conf	# [vgpu1] is last
+kill -HUP $VGPUD
+sleep 1
+check "partition: /dev/vgpu1 is a 64 MiB partition" env VGPU_DEVICE=/dev/vgpu1 memlimit_drv 64
+check "vgpuctl resize it to 96 MiB live" vgpuctl -s "$SERVER" resize tenant --mem 96M
+check "partition: /dev/vgpu1 now 96 MiB" env VGPU_DEVICE=/dev/vgpu1 memlimit_drv 96
+check "partition: /dev/vgpu0 still the whole GPU" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
+vgpuctl -s "$SERVER" list | sed 's/^/    /'
+cp /tmp/orig.conf /etc/vgpu/vgpud.conf
+kill -HUP $VGPUD
+sleep 1
+check "vgpuctl delete the partition" vgpuctl -s "$SERVER" delete tenant
+
 # 6. the daemon dies: applications get errors, not hangs
 VGPU_DEVICE=/dev/vgpu0 spin_alloc 1 > /tmp/spin2.out 2>&1 & S=$!
 wait_for 30 grep -q ALLOCATED /tmp/spin2.out
