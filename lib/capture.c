@@ -23,6 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct zero_edges {
+	struct zero_edges *next;
+	size_t n;
+	CUgraphEdgeData e[];
+};
+
 struct vgpu_capture {
 	uint64_t id;			/* unique in the process, never 0 */
 	struct CUgraph_st *g;
@@ -32,8 +38,12 @@ struct vgpu_capture {
 	CUstream origin;		/* NULL once destroyed: the capture cannot end */
 	CUstream *streams;		/* every stream in it, the origin included */
 	size_t nstreams;
-	CUgraphEdgeData *zero_edges;	/* GetCaptureInfo's edge data: all default */
-	size_t nzero_edges;
+	/*
+	 * GetCaptureInfo's edge data (all default): the largest block so far
+	 * first; earlier ones stay until the capture ends, since a pointer
+	 * handed out for one stream must outlive calls on the others
+	 */
+	struct zero_edges *zero;
 	struct vgpu_capture *next;	/* in active */
 };
 
@@ -71,23 +81,31 @@ static CUresult deps_set(struct CUgraphNode_st ***set, size_t *nset,
 	return CUDA_SUCCESS;
 }
 
-/* Add deps[0..n-1] to a set, skipping those already in it. */
+/*
+ * Add deps[0..n-1] to a set, skipping those already in it.  Built in a new
+ * array: deps may be the set itself (what GetCaptureInfo handed out).
+ */
 static CUresult deps_merge(struct CUgraphNode_st ***set, size_t *nset,
 			   struct CUgraphNode_st *const *deps, size_t n)
 {
-	struct CUgraphNode_st **v = realloc(*set, (*nset + n ? *nset + n : 1) * sizeof(*v));
+	struct CUgraphNode_st **v = malloc((*nset + n ? *nset + n : 1) * sizeof(*v));
+	size_t k = *nset;
 
 	if (!v)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	*set = v;
+	if (k)
+		memcpy(v, *set, k * sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
 
-		while (j < *nset && v[j] != deps[i])
+		while (j < k && v[j] != deps[i])
 			j++;
-		if (j == *nset)
-			v[(*nset)++] = deps[i];
+		if (j == k)
+			v[k++] = deps[i];
 	}
+	free(*set);
+	*set = v;
+	*nset = k;
 	return CUDA_SUCCESS;
 }
 
@@ -123,8 +141,13 @@ static void capture_unlink(struct vgpu_capture *cap)
 
 static void capture_free(struct vgpu_capture *cap)
 {
+	while (cap->zero) {
+		struct zero_edges *z = cap->zero;
+
+		cap->zero = z->next;
+		free(z);
+	}
 	free(cap->streams);
-	free(cap->zero_edges);
 	free(cap);
 }
 
@@ -206,11 +229,14 @@ CUresult vgpu_capture_refuse(CUstream s)
 
 bool vgpu_capture_event_record(CUevent ev, CUstream s, CUresult *rc)
 {
-	bool captured;
+	bool captured, stale;
 
-	if (!atomic_load(&nactive) && !ev->cap_id)
-		return false;
 	pthread_mutex_lock(&capture_lock);
+	stale = ev->cap_id != 0;
+	if (!atomic_load(&nactive) && !stale) {
+		pthread_mutex_unlock(&capture_lock);
+		return false;
+	}
 	captured = !special_stream(s) && vgpu_obj_valid(s, VGPU_OBJ_STREAM) && s->cap;
 	if (captured) {
 		*rc = deps_set(&ev->cap_deps, &ev->cap_ndeps, s->cap_deps, s->cap_ndeps);
@@ -249,6 +275,8 @@ bool vgpu_capture_stream_wait(CUstream s, CUevent ev, unsigned int flags, CUresu
 		*rc = deps_set(&s->cap_deps, &s->cap_ndeps, ev->cap_deps, ev->cap_ndeps);
 		if (!*rc)
 			*rc = stream_join(cap, s);
+		if (*rc)
+			deps_set(&s->cap_deps, &s->cap_ndeps, NULL, 0);
 		handled = true;
 	} else if (cap) {
 		/* two captures cannot be joined */
@@ -257,20 +285,28 @@ bool vgpu_capture_stream_wait(CUstream s, CUevent ev, unsigned int flags, CUresu
 		handled = true;
 	} else if (s->cap) {
 		/*
-		 * An event from outside the capture: its work was submitted
-		 * before, and submitted work completes before the call returns
-		 * here, so only an explicit external wait becomes a node.
+		 * An event from outside the capture: the graph waits for it
+		 * when it runs (work recorded before may still be running on
+		 * the GPU by then), as CU_EVENT_WAIT_EXTERNAL asks explicitly.
 		 */
-		handled = true;
-		*rc = CUDA_SUCCESS;
-		if (flags & CU_EVENT_WAIT_EXTERNAL) {
-			pthread_mutex_unlock(&capture_lock);
-			return (*rc = vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_WAIT_EVENT, &ev)), true;
-		}
+		pthread_mutex_unlock(&capture_lock);
+		*rc = vgpu_capture_add(s, CU_GRAPH_NODE_TYPE_WAIT_EVENT, &ev);
+		return true;
 	}
 out:
 	pthread_mutex_unlock(&capture_lock);
 	return handled;
+}
+
+bool vgpu_capture_uses(const struct CUgraph_st *g)
+{
+	bool used = false;
+
+	pthread_mutex_lock(&capture_lock);
+	for (struct vgpu_capture *c = active; c && !used; c = c->next)
+		used = c->g == g;
+	pthread_mutex_unlock(&capture_lock);
+	return used;
 }
 
 void vgpu_capture_forget_stream(CUstream s)
@@ -464,18 +500,19 @@ CUresult cuStreamGetCaptureInfo_v3(CUstream s, CUstreamCaptureStatus *status,
 	if (ndeps)
 		*ndeps = s->cap_ndeps;
 	if (edges) {
-		if (cap->nzero_edges < s->cap_ndeps) {
-			CUgraphEdgeData *z = calloc(s->cap_ndeps, sizeof(*z));
+		if (!cap->zero || cap->zero->n < s->cap_ndeps) {
+			size_t n = s->cap_ndeps > 16 ? s->cap_ndeps : 16;
+			struct zero_edges *z = calloc(1, sizeof(*z) + n * sizeof(z->e[0]));
 
 			if (!z) {
 				rc = CUDA_ERROR_OUT_OF_MEMORY;
 				goto out;
 			}
-			free(cap->zero_edges);
-			cap->zero_edges = z;
-			cap->nzero_edges = s->cap_ndeps;
+			z->n = n;
+			z->next = cap->zero;
+			cap->zero = z;
 		}
-		*edges = cap->zero_edges;
+		*edges = cap->zero->e;
 	}
 out:
 	pthread_mutex_unlock(&capture_lock);

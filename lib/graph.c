@@ -182,8 +182,13 @@ static CUresult params_set(struct CUgraphNode_st *n, CUgraphNodeType type, const
 	case CU_GRAPH_NODE_TYPE_WAIT_EVENT:
 		n->u.ev = *(const CUevent *)u;
 		return CUDA_SUCCESS;
-	case CU_GRAPH_NODE_TYPE_GRAPH:
-		return vgpu_graph_clone(*(struct CUgraph_st *const *)u, &n->u.child);
+	case CU_GRAPH_NODE_TYPE_GRAPH: {
+		CUresult rc = vgpu_graph_clone(*(struct CUgraph_st *const *)u, &n->u.child);
+
+		if (!rc)
+			n->u.child->owned = true;
+		return rc;
+	}
 	case CU_GRAPH_NODE_TYPE_EMPTY:
 		return CUDA_SUCCESS;
 	default:
@@ -305,13 +310,20 @@ CUresult cuGraphCreate(CUgraph *out, unsigned int flags)
 	return vgpu_graph_new(out);
 }
 
+/*
+ * A child-graph node's graph belongs to the node, and a capture's graph to
+ * the capture until it ends: neither may be destroyed on its own.
+ */
 CUresult cuGraphDestroy(CUgraph g)
 {
 	CUresult rc = graph_arg(g);
 
-	if (!rc)
-		vgpu_graph_free(g);
-	return rc;
+	if (rc)
+		return rc;
+	if (g->owned || vgpu_capture_uses(g))
+		return CUDA_ERROR_INVALID_VALUE;
+	vgpu_graph_free(g);
+	return CUDA_SUCCESS;
 }
 
 CUresult cuGraphClone(CUgraph *out, CUgraph g)

@@ -59,6 +59,7 @@ struct CUgraph_st {
 	struct vgpu_obj o;
 	struct CUgraphNode_st **nodes;	/* in creation order */
 	size_t n, cap;
+	bool owned;			/* a child-graph node's copy: dies with the node */
 };
 
 struct CUgraphExec_st {
@@ -66,6 +67,13 @@ struct CUgraphExec_st {
 	struct CUgraph_st *g;		/* private copy, nodes in topological order */
 	struct CUgraphNode_st **orig;	/* orig[i]: the source node of g->nodes[i] */
 	unsigned long long flags;
+	/*
+	 * Launches of one executable graph are ordered, whatever their
+	 * streams: the stream of the last launch, and an event to hand the
+	 * order over when the next launch comes on another stream.
+	 */
+	CUstream last_stream;
+	CUevent order_ev;
 };
 
 /* ---- graph.c ------------------------------------------------------------ */
@@ -120,6 +128,8 @@ CUresult vgpu_capture_refuse(CUstream s);
  */
 bool vgpu_capture_event_record(CUevent ev, CUstream s, CUresult *rc);
 bool vgpu_capture_stream_wait(CUstream s, CUevent ev, unsigned int flags, CUresult *rc);
+/* Is g the graph an active capture records into?  (cuGraphDestroy refuses it.) */
+bool vgpu_capture_uses(const struct CUgraph_st *g);
 /* A stream or event is being destroyed: drop its capture state. */
 void vgpu_capture_forget_stream(CUstream s);
 void vgpu_capture_forget_event(CUevent ev);

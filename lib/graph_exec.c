@@ -243,6 +243,8 @@ CUresult cuGraphExecDestroy(CUgraphExec e)
 	if (rc)
 		return rc;
 	vgpu_obj_unregister(&e->o);
+	if (e->order_ev)
+		cuEventDestroy_v2(e->order_ev);	/* gone with its context already: nothing to do */
 	vgpu_graph_free(e->g);
 	free(e->orig);
 	e->o.type = 0;
@@ -262,6 +264,30 @@ CUresult cuGraphExecGetFlags(CUgraphExec e, cuuint64_t *flags)
 	return CUDA_SUCCESS;
 }
 
+/*
+ * Launches of one executable graph run in launch order (cuda.h), also on
+ * different streams: when this launch's stream is not the last one's, the
+ * work queued on that one so far (the last launch with it) is recorded in
+ * the graph's event and this stream waits for it.  A last stream that is
+ * gone has nothing left to wait for.
+ */
+static CUresult order_after_last(struct CUgraphExec_st *e, CUstream s)
+{
+	CUresult rc;
+
+	if (!e->last_stream || e->last_stream == s)
+		return CUDA_SUCCESS;
+	if (!e->order_ev) {
+		rc = cuEventCreate(&e->order_ev, CU_EVENT_DISABLE_TIMING);
+		if (rc)
+			return rc;
+	}
+	rc = cuEventRecord(e->order_ev, e->last_stream);
+	if (rc == CUDA_ERROR_INVALID_HANDLE)
+		return CUDA_SUCCESS;
+	return rc ? rc : cuStreamWaitEvent(s, e->order_ev, 0);
+}
+
 CUresult cuGraphLaunch(CUgraphExec e, CUstream s)
 {
 	CUresult rc = exec_arg(e);
@@ -271,6 +297,10 @@ CUresult cuGraphLaunch(CUgraphExec e, CUstream s)
 	/* a launch into a capture would be a child-graph node; not served */
 	if (vgpu_capturing(s))
 		return vgpu_capture_refuse(s);
+	rc = order_after_last(e, s);
+	if (rc)
+		return rc;
+	e->last_stream = s;
 	return graph_run(e->g, s);
 }
 
@@ -395,10 +425,36 @@ CUresult cuGraphNodeGetEnabled(CUgraphExec e, CUgraphNode n, unsigned int *enabl
 	return rc;
 }
 
+/* Do a's and b's nodes (same count, both sorted) have the same dependencies by position? */
+static bool same_edges(const struct CUgraph_st *a, const struct CUgraph_st *b)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		a->nodes[i]->mark = i;
+		b->nodes[i]->mark = i;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		const struct CUgraphNode_st *x = a->nodes[i], *y = b->nodes[i];
+
+		if (x->ndeps != y->ndeps)
+			return false;
+		for (size_t j = 0; j < x->ndeps; j++) {
+			size_t k = 0;
+
+			while (k < y->ndeps && y->deps[k]->mark != x->deps[j]->mark)
+				k++;
+			if (k == y->ndeps)
+				return false;
+		}
+	}
+	return true;
+}
+
 /*
  * Take over g's parameters when its topology is the instantiated one's:
  * the same number of nodes, of the same types, with the same edges (after
- * both are sorted); otherwise nothing changes and the answer says why.
+ * both are sorted).  The executable graph keeps its nodes (so its source
+ * nodes still name them, and disabled ones stay disabled): only their
+ * parameters change.  Otherwise nothing changes and the answer says why.
  */
 CUresult cuGraphExecUpdate_v2(CUgraphExec e, CUgraph g, CUgraphExecUpdateResultInfo *info)
 {
@@ -416,24 +472,26 @@ CUresult cuGraphExecUpdate_v2(CUgraphExec e, CUgraph g, CUgraphExecUpdateResultI
 		return rc;
 	if (ng->n != e->g->n)
 		why = CU_GRAPH_EXEC_UPDATE_ERROR_TOPOLOGY_CHANGED;
-	for (size_t i = 0; !why && i < ng->n; i++) {
+	for (size_t i = 0; !why && i < ng->n; i++)
 		if (ng->nodes[i]->type != e->g->nodes[i]->type)
 			why = CU_GRAPH_EXEC_UPDATE_ERROR_NODE_TYPE_CHANGED;
-		else if (ng->nodes[i]->ndeps != e->g->nodes[i]->ndeps)
-			why = CU_GRAPH_EXEC_UPDATE_ERROR_TOPOLOGY_CHANGED;
-	}
+	if (!why && !same_edges(e->g, ng))
+		why = CU_GRAPH_EXEC_UPDATE_ERROR_TOPOLOGY_CHANGED;
 	if (info) {
 		memset(info, 0, sizeof(*info));
 		info->result = why;
 	}
-	if (why) {
-		vgpu_graph_free(ng);
-		free(norig);
-		return CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE;
+	if (!why) {
+		/* swap the parameters: the old ones go with ng */
+		for (size_t i = 0; i < ng->n; i++) {
+			struct CUgraphNode_st *x = e->g->nodes[i], *y = ng->nodes[i];
+			__typeof__(x->u) tmp = x->u;
+
+			x->u = y->u;
+			y->u = tmp;
+		}
 	}
-	vgpu_graph_free(e->g);
-	free(e->orig);
-	e->g = ng;
-	e->orig = norig;
-	return CUDA_SUCCESS;
+	vgpu_graph_free(ng);
+	free(norig);
+	return why ? CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE : CUDA_SUCCESS;
 }

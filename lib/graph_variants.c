@@ -182,7 +182,7 @@ ENTRY(cuGraphExecKernelNodeSetParams, (CUgraphExec e, CUgraphNode node,
 ENTRY(cuGraphExecUpdate, (CUgraphExec e, CUgraph g, CUgraphNode *err_node,
 			  CUgraphExecUpdateResult *result))
 {
-	CUgraphExecUpdateResultInfo info;
+	CUgraphExecUpdateResultInfo info = { 0 };
 	CUresult rc = cuGraphExecUpdate_v2(e, g, &info);
 
 	if (err_node)

@@ -419,6 +419,9 @@ CUresult cuStreamAddCallback(CUstream s, CUstreamCallback cb, void *user, unsign
 
 	if (!cb || flags)
 		return vgpu_initialized() ? vgpu_initialized() : CUDA_ERROR_INVALID_VALUE;
+	/* capturing a callback (with its status argument) is not supported: refuse */
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
 	rc = cuStreamSynchronize(s);
 	if (rc == CUDA_ERROR_DEVICE_UNAVAILABLE || rc == CUDA_ERROR_NOT_INITIALIZED ||
 	    rc == CUDA_ERROR_INVALID_HANDLE || rc == CUDA_ERROR_INVALID_CONTEXT)

@@ -533,6 +533,87 @@ static void test_generic_add_and_kernels(void **state)
 	assert_int_equal(cuLibraryUnload(lib), CUDA_SUCCESS);
 }
 
+static int cb_calls;
+
+static void count_cb(CUstream s, CUresult status, void *arg)
+{
+	cb_calls++;
+}
+
+/* Graphs something else owns, the capture API's arrays, and what a capture takes in. */
+static void test_ownership_and_capture_edges(void **state)
+{
+	CUgraph g, child, inner, cg;
+	CUgraphNode sub, e1, deps[4];
+	const CUgraphNode *d = NULL;
+	const CUgraphEdgeData *ed = NULL;
+	CUstreamCaptureStatus st;
+	CUgraphExec x;
+	CUstream s1, s2;
+	CUevent outside;
+	size_t n = 0, nn = 4;
+	CUdeviceptr dp;
+
+	load_module();
+	assert_int_equal(cuMemAlloc(&dp, 256), CUDA_SUCCESS);
+	/* a child-graph node's graph belongs to the node */
+	assert_int_equal(cuGraphCreate(&g, 0), CUDA_SUCCESS);
+	assert_int_equal(cuGraphCreate(&child, 0), CUDA_SUCCESS);
+	assert_int_equal(cuGraphAddEmptyNode(&e1, child, NULL, 0), CUDA_SUCCESS);
+	assert_int_equal(cuGraphAddChildGraphNode(&sub, g, NULL, 0, child), CUDA_SUCCESS);
+	assert_int_equal(cuGraphChildGraphNodeGetGraph(sub, &inner), CUDA_SUCCESS);
+	assert_ptr_not_equal(inner, child);
+	assert_int_equal(cuGraphDestroy(inner), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuGraphDestroy(child), CUDA_SUCCESS);	/* the caller's own copy */
+	assert_int_equal(cuGraphDestroy(g), CUDA_SUCCESS);
+
+	/* a capture's graph cannot be destroyed under it */
+	assert_int_equal(cuStreamCreate(&s1, 0), CUDA_SUCCESS);
+	assert_int_equal(cuStreamCreate(&s2, 0), CUDA_SUCCESS);
+	assert_int_equal(cuEventCreate(&outside, 0), CUDA_SUCCESS);
+	assert_int_equal(cuEventRecord(outside, s2), CUDA_SUCCESS);
+	assert_int_equal(cuStreamBeginCapture(s1, CU_STREAM_CAPTURE_MODE_GLOBAL), CUDA_SUCCESS);
+	assert_int_equal(cuMemsetD8Async(dp, 1, 256, s1), CUDA_SUCCESS);
+	assert_int_equal(cuStreamGetCaptureInfo(s1, &st, NULL, &cg, &d, &ed, &n), CUDA_SUCCESS);
+	assert_int_equal(cuGraphDestroy(cg), CUDA_ERROR_INVALID_VALUE);
+	/* the dependency array handed out may be handed back */
+	assert_int_equal(n, 1);
+	assert_int_equal(cuStreamUpdateCaptureDependencies(s1, (CUgraphNode *)d, NULL, n,
+							   CU_STREAM_ADD_CAPTURE_DEPENDENCIES),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuStreamGetCaptureInfo(s1, &st, NULL, NULL, &d, &ed, &n), CUDA_SUCCESS);
+	assert_int_equal(n, 1);
+	assert_int_equal(ed[0].type, 0);
+	/* an event from outside the capture: the graph waits for it when it runs */
+	assert_int_equal(cuStreamWaitEvent(s1, outside, 0), CUDA_SUCCESS);
+	/* a callback cannot be captured: refused, not run, the capture invalidated */
+	cb_calls = 0;
+	assert_int_equal(cuStreamAddCallback(s1, count_cb, NULL, 0),
+			 CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
+	assert_int_equal(cb_calls, 0);
+	assert_int_equal(cuStreamEndCapture(s1, &cg), CUDA_ERROR_STREAM_CAPTURE_INVALIDATED);
+
+	/* the same without the callback: memset, then the external wait */
+	assert_int_equal(cuStreamBeginCapture(s1, CU_STREAM_CAPTURE_MODE_GLOBAL), CUDA_SUCCESS);
+	assert_int_equal(cuMemsetD8Async(dp, 1, 256, s1), CUDA_SUCCESS);
+	assert_int_equal(cuStreamWaitEvent(s1, outside, 0), CUDA_SUCCESS);
+	assert_int_equal(cuStreamEndCapture(s1, &cg), CUDA_SUCCESS);
+	assert_int_equal(cuGraphGetNodes(cg, deps, &nn), CUDA_SUCCESS);
+	assert_int_equal(nn, 2);
+	/* one executable graph launched on two streams, in order */
+	assert_int_equal(cuGraphInstantiate(&x, cg, 0), CUDA_SUCCESS);
+	assert_int_equal(cuGraphLaunch(x, s1), CUDA_SUCCESS);
+	assert_int_equal(cuGraphLaunch(x, s2), CUDA_SUCCESS);
+	assert_int_equal(cuGraphLaunch(x, s2), CUDA_SUCCESS);
+	assert_int_equal(cuStreamSynchronize(s2), CUDA_SUCCESS);
+	assert_int_equal(cuGraphExecDestroy(x), CUDA_SUCCESS);
+	assert_int_equal(cuGraphDestroy(cg), CUDA_SUCCESS);
+	assert_int_equal(cuEventDestroy(outside), CUDA_SUCCESS);
+	assert_int_equal(cuStreamDestroy(s1), CUDA_SUCCESS);
+	assert_int_equal(cuStreamDestroy(s2), CUDA_SUCCESS);
+	assert_int_equal(cuMemFree(dp), CUDA_SUCCESS);
+}
+
 /* The original ABI and per-thread forms, as cuGetProcAddress hands them to older runtimes. */
 static void test_old_abi(void **state)
 {
@@ -630,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_graph),
 		cmocka_unit_test(test_generic_add_and_kernels),
 		cmocka_unit_test(test_old_abi),
+		cmocka_unit_test(test_ownership_and_capture_edges),
 	};
 
 	return cmocka_run_group_tests(tests, lib_server_start, NULL);
