@@ -10,7 +10,8 @@
  *   tx        framed requests not yet sent (each frame its own buffer, so a
  *             send in flight never sees them move);
  *   rx        the reply being reassembled; its body goes straight to the
- *             entry's resp_off, or is skipped.
+ *             entry's resp_off, or is skipped (a handshake reply's goes to
+ *             hello_buf).
  *
  * NOREPLY entries get a reply only when they fail, so they cannot be
  * retired by their own reply.  The server answers a session's frames in
@@ -19,93 +20,18 @@
  * request whose success reply is swallowed ("quiet"), so unconfirmed
  * entries stay bounded even when the application never synchronises.
  *
- * A channel of a device with a partition (vgpud.conf) sends
- * PARTITION_ATTACH right behind HELLO and takes no entry off the SQ until
- * it is answered: no request of the application may run on a session that
- * is not yet bound.  A refused attach fails the channel like a refused
- * HELLO (-ENOTCONN).
+ * The handshake (HELLO, PARTITION_ATTACH) is handshake.c's: this file only
+ * holds entries back while the attach is unanswered, and hands the headers
+ * and bodies of those replies over to it.
  */
-#include "userd/chan.h"
+#include "userd/chan_int.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "common/partition.h"
-#include "userd/ring.h"
-
-#define HDR_SIZE	VGPU_PROTO_HDR_SIZE
-#define HELLO_MAX_BODY	4096
-#define CU_NOT_FOUND	500	/* CUDA_ERROR_NOT_FOUND (userd has no cuda.h) */
-
-enum pend_kind {
-	PEND_DONE,	/* a hole: answered or retired */
-	PEND_REPLY,	/* a completion is owed */
-	PEND_NOREPLY,	/* sent with VGPU_FRAME_F_NOREPLY: a completion only on error */
-	PEND_QUIET,	/* NOREPLY entry sent expecting a reply; success is swallowed */
-};
-
-struct pend {
-	uint64_t fid;		/* frame id on the wire */
-	uint64_t sqe_id;	/* the application's id */
-	uint32_t resp_off;
-	uint32_t resp_cap;
-	uint16_t op;
-	uint8_t kind;
-};
-
-struct txframe {
-	struct txframe *next;
-	size_t len;
-	uint8_t data[];		/* header + body */
-};
-
-enum rx_state { RX_HDR, RX_BODY, RX_SKIP, RX_HELLO };
-
-struct chan {
-	uint32_t id;
-	uint64_t features;
-	struct ring ring;
-	int err;		/* 0, or what every entry now completes with */
-	bool closed;
-	bool commit;		/* completions published since the last COMMIT */
-	bool hello_done;
-	bool attaching;		/* PARTITION_ATTACH sent, not (successfully) answered */
-	uint64_t attach_fid;
-	char partition[VGPU_PARTITION_NAME_MAX + 1];
-	bool sq_bad_logged, cq_bad_logged;
-	uint32_t sq_head;	/* ours; published with a store-release */
-	uint32_t cq_tail;	/* ours; published with a store-release */
-	uint64_t next_fid;	/* 0 is HELLO's */
-
-	struct pend *pv;
-	size_t pv_head, pv_tail, pv_cap;
-	unsigned int n_reply, n_noreply, n_quiet;
-	unsigned int noreply_run;	/* NOREPLY entries since the last reply-expecting one */
-
-	struct vgpu_cqe *held;	/* power-of-two ring buffer */
-	uint32_t held_first, held_count, held_cap;
-
-	struct txframe *tx_head, **tx_tailp;
-	size_t tx_off;		/* bytes of tx_head already sent */
-	size_t tx_bytes;	/* queued, not yet sent */
-	bool tx_busy;		/* frames handed out by chan_tx_iov() */
-
-	enum rx_state rx_state;
-	uint8_t hdr[HDR_SIZE];
-	uint32_t hdr_got;
-	struct vgpu_frame_hdr rh;	/* header of the reply being received */
-	uint32_t body_got;
-	struct pend rx;		/* its entry, taken off the pending queue */
-	bool rx_post;		/* post a completion when the body is in */
-	int32_t rx_res;
-	uint8_t *hello_buf;
-
-	struct chan_stats st;
-};
 
 /* ---- held-back completions ---------------------------------------------- */
 
@@ -251,7 +177,7 @@ static void tx_drop_all(struct chan *c)
 	c->tx_bytes = 0;
 }
 
-static void tx_push(struct chan *c, struct txframe *f)
+void chan_tx_push(struct chan *c, struct txframe *f)
 {
 	f->next = NULL;
 	*c->tx_tailp = f;
@@ -359,7 +285,7 @@ static void take_sqe(struct chan *c, const struct vgpu_sqe *e)
 	vgpu_hdr_encode(&h, f->data);
 	memcpy(f->data + HDR_SIZE, c->ring.data + e->req_off, e->req_len);
 	f->len = HDR_SIZE + e->req_len;
-	tx_push(c, f);
+	chan_tx_push(c, f);
 	c->st.frames_sent++;
 }
 
@@ -401,85 +327,10 @@ void chan_process(struct chan *c)
 
 /* ---- receive ------------------------------------------------------------ */
 
-static void malformed(struct chan *c, const char *why)
+void chan_malformed(struct chan *c, const char *why)
 {
 	log_warn("chan %u: malformed reply from the server: %s", c->id, why);
 	chan_fail(c, chan_ready(c) ? -EPROTO : -ENOTCONN);
-}
-
-static void hello_header(struct chan *c)
-{
-	const struct vgpu_frame_hdr *h = &c->rh;
-
-	if (h->op != VGPU_OP_HELLO || h->id != 0)
-		return malformed(c, "first reply is not HELLO");
-	if (h->status) {
-		log_warn("chan %u: server refused the session (CUresult %u)", c->id, h->status);
-		return chan_fail(c, -ENOTCONN);
-	}
-	if (h->len > HELLO_MAX_BODY)
-		return malformed(c, "HELLO reply too large");
-	c->hello_buf = malloc(h->len ? h->len : 1);
-	if (!c->hello_buf)
-		return chan_fail(c, -ENOTCONN);
-	c->rx_state = RX_HELLO;
-}
-
-static void hello_finish(struct chan *c)
-{
-	struct vgpu_hello_resp resp;
-	struct vgpu_rbuf r;
-	int ret;
-
-	vgpu_rbuf_init(&r, c->hello_buf, c->rh.len);
-	ret = vgpu_hello_resp_get(&r, &resp);
-	free(c->hello_buf);
-	c->hello_buf = NULL;
-	if (ret)
-		return malformed(c, "malformed HELLO reply");
-	if (resp.version != VGPU_PROTO_VERSION)
-		return malformed(c, "server chose an unsupported protocol version");
-	c->hello_done = true;
-	log_info("chan %u: session %u on \"%s\" (%s backend)", c->id, resp.session, resp.server,
-		 resp.backend == VGPU_BACKEND_CUDA ? "cuda" :
-		 resp.backend == VGPU_BACKEND_SIM ? "sim" : "unknown");
-}
-
-static void attach_header(struct chan *c)
-{
-	const struct vgpu_frame_hdr *h = &c->rh;
-
-	if (h->op != VGPU_OP_PARTITION_ATTACH || h->id != c->attach_fid)
-		return malformed(c, "expected the reply to PARTITION_ATTACH");
-	if (h->status) {
-		log_warn("chan %u: server refused partition %s (CUresult %u%s)", c->id, c->partition,
-			 h->status, h->status == CU_NOT_FOUND ? ": no such partition" : "");
-		return chan_fail(c, -ENOTCONN);
-	}
-	if (h->len > HELLO_MAX_BODY)
-		return malformed(c, "PARTITION_ATTACH reply too large");
-	c->hello_buf = malloc(h->len ? h->len : 1);
-	if (!c->hello_buf)
-		return chan_fail(c, -ENOTCONN);
-	c->rx_state = RX_HELLO;
-}
-
-static void attach_finish(struct chan *c)
-{
-	struct vgpu_partition_attach_resp info;
-	struct vgpu_rbuf r;
-	int ret;
-
-	vgpu_rbuf_init(&r, c->hello_buf, c->rh.len);
-	ret = vgpu_partition_attach_resp_get(&r, &info);
-	free(c->hello_buf);
-	c->hello_buf = NULL;
-	if (ret)
-		return malformed(c, "malformed PARTITION_ATTACH reply");
-	c->attaching = false;
-	log_info("chan %u: attached to partition %s (id %u, gpu %u, %llu MiB, compute %u%%)",
-		 c->id, c->partition, info.id, info.gpu,
-		 (unsigned long long)(info.mem_limit >> 20), info.compute_share);
 }
 
 /* A reply's header is complete: match it to its entry. */
@@ -490,25 +341,25 @@ static void on_header(struct chan *c)
 	struct pend *p;
 
 	if (vgpu_hdr_decode(c->hdr, VGPU_PROTO_MAX_BODY, h, &why))
-		return malformed(c, why);
+		return chan_malformed(c, why);
 	if (!(h->flags & VGPU_FRAME_F_RESP))
-		return malformed(c, "not a response");
+		return chan_malformed(c, "not a response");
 	c->body_got = 0;
 	if (!c->hello_done)
-		return hello_header(c);
+		return handshake_hello_header(c);
 	if (h->op == VGPU_OP_HELLO)
-		return malformed(c, "a second HELLO");
+		return chan_malformed(c, "a second HELLO");
 	if (c->attaching)
-		return attach_header(c);
+		return handshake_attach_header(c);
 	if (h->status > INT32_MAX)
-		return malformed(c, "status out of range");
+		return chan_malformed(c, "status out of range");
 	if (h->status && h->len)
-		return malformed(c, "error reply with a body");
+		return chan_malformed(c, "error reply with a body");
 	p = pend_find(c, h->id);
 	if (!p)
-		return malformed(c, "reply to an unknown id");
+		return chan_malformed(c, "reply to an unknown id");
 	if (p->op != h->op)
-		return malformed(c, "reply op differs from the request's");
+		return chan_malformed(c, "reply op differs from the request's");
 	c->rx = *p;
 	pend_retire(c, p);
 	retire_noreply(c, h->id);
@@ -530,10 +381,8 @@ static void on_header(struct chan *c)
 
 static void end_frame(struct chan *c)
 {
-	if (c->rx_state == RX_HELLO && c->hello_done)
-		attach_finish(c);
-	else if (c->rx_state == RX_HELLO)
-		hello_finish(c);
+	if (c->rx_state == RX_HELLO)
+		handshake_body_done(c);
 	else if (c->rx_post)
 		post(c, c->rx.sqe_id, c->rx_res, c->rx_state == RX_BODY ? c->rh.len : 0);
 	c->rx_post = false;
@@ -597,52 +446,6 @@ struct chan *chan_new(uint32_t id, void *map, const struct vgpu_ring_info *ri,
 	return c;
 }
 
-/* Queue a frame of vgpud's own (HELLO, PARTITION_ATTACH) with the body in @w (freed). */
-static int queue_own(struct chan *c, uint16_t op, uint64_t id, struct vgpu_wbuf *w)
-{
-	struct vgpu_frame_hdr h = {
-		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION, .op = op, .id = id,
-		.len = (uint32_t)w->len,
-	};
-	struct txframe *f = w->err ? NULL : malloc(sizeof(*f) + HDR_SIZE + w->len);
-
-	if (f) {
-		vgpu_hdr_encode(&h, f->data);
-		memcpy(f->data + HDR_SIZE, w->buf, w->len);
-		f->len = HDR_SIZE + w->len;
-		tx_push(c, f);
-	}
-	vgpu_wbuf_free(w);
-	return f ? 0 : -ENOMEM;
-}
-
-int chan_start(struct chan *c, const struct vgpu_hello_req *hello)
-{
-	struct vgpu_wbuf w;
-
-	vgpu_wbuf_init(&w);
-	vgpu_hello_req_put(&w, hello);
-	return queue_own(c, VGPU_OP_HELLO, 0, &w);
-}
-
-int chan_attach(struct chan *c, const char *partition)
-{
-	struct vgpu_wbuf w;
-	int ret;
-
-	if (!vgpu_partition_name_ok(partition))
-		return -EINVAL;
-	vgpu_wbuf_init(&w);
-	vgpu_partition_name_put(&w, partition);
-	ret = queue_own(c, VGPU_OP_PARTITION_ATTACH, c->next_fid, &w);
-	if (ret)
-		return ret;
-	c->attach_fid = c->next_fid++;
-	snprintf(c->partition, sizeof(c->partition), "%s", partition);
-	c->attaching = true;
-	return 0;
-}
-
 void chan_fail(struct chan *c, int err)
 {
 	unsigned int n = chan_inflight(c);
@@ -667,11 +470,6 @@ void chan_fail(struct chan *c, int err)
 	if (!c->tx_busy)
 		tx_drop_all(c);
 	flush_cq(c);
-}
-
-void chan_conn_lost(struct chan *c)
-{
-	chan_fail(c, chan_ready(c) ? -ECONNRESET : -ENOTCONN);
 }
 
 void chan_close(struct chan *c)
@@ -722,11 +520,6 @@ bool chan_wants_retry(const struct chan *c)
 unsigned int chan_inflight(const struct chan *c)
 {
 	return c->n_reply + c->n_noreply + c->n_quiet;
-}
-
-bool chan_ready(const struct chan *c)
-{
-	return c->hello_done && !c->attaching;
 }
 
 uint32_t chan_id(const struct chan *c)

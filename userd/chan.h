@@ -13,6 +13,10 @@
  * so.  Nothing here blocks or knows about io_uring, the kernel or sockets,
  * so tests drive it with any loop and any memory.
  *
+ * chan_start(), chan_attach(), chan_conn_lost() and chan_ready() (the
+ * session's handshake) are in handshake.c, the rest in chan.c; the two
+ * share the channel's state through chan_int.h.
+ *
  * Completion results (struct vgpu_cqe.res): the server's CUresult (>= 0);
  * -EINVAL a bad entry; -EMSGSIZE a response larger than resp_cap;
  * -ENOTCONN the session never came up (no server configured, connect or
