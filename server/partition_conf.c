@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/ini_lines.h"
 #include "common/log.h"
 #include "server/backend.h"
 
@@ -144,26 +145,17 @@ static void enter_section(struct parser *p, const char *sec)
 static char *read_line(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
-	const char *end;
-	size_t n;
+	char name[300];
 
-	if (!fgets(buf, size, p->f))
-		return NULL;
-	p->line++;
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n' && !feof(p->f)) {
+	switch (vgpu_ini_next(p->f, buf, size, &p->line, name, sizeof(name))) {
+	case VGPU_INI_TOO_LONG:
 		fail_at(p, p->line, "line too long");
 		return NULL;
-	}
-	if (buf[0] == '[' && (end = strchr(buf, ']'))) {
-		char name[300];
-		size_t l = end - buf - 1;
-
-		if (l >= sizeof(name))
-			l = sizeof(name) - 1;
-		memcpy(name, buf + 1, l);
-		name[l] = '\0';
+	case VGPU_INI_EOF:
+		return NULL;
+	case VGPU_INI_SECTION:
 		enter_section(p, name);
+		break;
 	}
 	return buf;
 }

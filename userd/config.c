@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ini_lines.h"
 #include "common/log.h"
 #include "common/proto.h"
 
@@ -201,32 +202,21 @@ static void enter_section(struct parser *p, const char *name)
 	}
 }
 
-/* Reader for ini_parse_stream: one line per call, counted. */
+/* Reader for ini_parse_stream: one line per call, counted; sees headers. */
 static char *read_line(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
-	const char *end;
-	size_t n;
+	char name[64];
 
-	if (!fgets(buf, size, p->f))
-		return NULL;
-	p->line++;
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n' && !feof(p->f)) {
+	switch (vgpu_ini_next(p->f, buf, size, &p->line, name, sizeof(name))) {
+	case VGPU_INI_TOO_LONG:
 		fail_at(p, p->line, "line too long");
 		return NULL;
-	}
-	/* "[name]" at column 0 is a section header; libinih takes the name
-	 * exactly as written between the brackets */
-	if (buf[0] == '[' && (end = strchr(buf, ']'))) {
-		char name[64];
-		size_t l = end - buf - 1;
-
-		if (l >= sizeof(name))
-			l = sizeof(name) - 1;
-		memcpy(name, buf + 1, l);
-		name[l] = '\0';
+	case VGPU_INI_EOF:
+		return NULL;
+	case VGPU_INI_SECTION:
 		enter_section(p, name);
+		break;
 	}
 	return buf;
 }
