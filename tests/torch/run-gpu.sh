@@ -53,16 +53,22 @@ LD_LIBRARY_PATH="$BUILD/lib:$BUILD/nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 	2>"$TMP/vgpu.debug"
 v=$?
 [ $v -ne 0 ] && { echo "-- vgpu stderr (tail)"; sort "$TMP/vgpu.debug" | uniq -c | sort -rn | head -40; }
-"$PY" - "$TMP/native.json" "$TMP/vgpu.json" "$TABLE" <<'PYEOF'
+# PyTorch's expandable segments map memory with the driver's VMM calls: a short run with them
+echo "== vgpu with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True"
+LD_LIBRARY_PATH="$BUILD/lib:$BUILD/nvml${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	VGPU_SERVER="127.0.0.1:$PORT" PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True \
+	timeout 300 "$PY" "$HERE/torch_check.py" --steps 100 --out "$TMP/expandable.json" \
+	2>"$TMP/expandable.debug" | tail -n 1
+"$PY" - "$TMP/native.json" "$TMP/vgpu.json" "$TABLE" "$TMP/expandable.json" <<'PYEOF'
 import json, sys
 def load(p):
     try:
         return json.load(open(p))
     except Exception as e:
         return {"ok": False, "error": str(e)}
-n, v = load(sys.argv[1]), load(sys.argv[2])
+n, v, x = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[4])
 rows = [("run", "verdict", "device", "total MiB", "loss[0]", "loss[-1]", "seconds")]
-for k, r in (("native", n), ("vgpu", v)):
+for k, r in (("native", n), ("vgpu", v), ("vgpu+expandable(100 steps)", x)):
     c = r.get("curve") or [float("nan")]
     rows.append((k, "OK" if r["ok"] else "FAIL: " + r.get("error", "")[:60], r.get("name", "-"),
                  str(r.get("total", 0) >> 20), f"{c[0]:.6f}", f"{c[-1]:.6f}",

@@ -11,8 +11,12 @@ between the two runs.
   matmul    torch.matmul (cuBLAS) fp32 and fp64 against the CPU
   cnn       a small Conv2d/BatchNorm/ReLU/pool/Linear net (cuDNN) forward and
             backward against the CPU
+  graph     torch.cuda.graph: a captured step replayed, against eager results
+            (exercises stream capture and graph launch)
   mlp       an MLP trained for --steps steps on a fixed synthetic task; the
             loss must fall, and the curve goes to the record
+With PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True in the environment
+PyTorch's allocator maps its memory with the driver's VMM calls.
 Prints "torch: OK ..." or "torch: FAIL ..." last; exit status 0 only on OK.
 """
 import argparse
@@ -61,6 +65,26 @@ def t_matmul(dev):
     bt = torch.randn(8, 33, 17, generator=g)
     ct = torch.randn(8, 17, 9, generator=g)
     close("bmm", torch.bmm(bt.to(dev), ct.to(dev)), torch.bmm(bt, ct), 1e-4, 1e-4)
+
+
+def t_graph(dev):
+    """A captured step (matmul + elementwise + reduction) replayed three times."""
+    g = torch.Generator().manual_seed(6)
+    a = torch.randn(64, 64, generator=g).to(dev)
+    x = torch.randn(64, 64, generator=g).to(dev)
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):          # warm-up outside the capture, as PyTorch asks
+        y = torch.tanh(a @ x).sum(dim=1)
+    torch.cuda.current_stream().wait_stream(s)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        y = torch.tanh(a @ x).sum(dim=1)
+    for k in range(3):
+        x.copy_(torch.randn(64, 64, generator=g).to(dev))
+        graph.replay()
+        torch.cuda.synchronize()
+        close(f"graph replay {k}", y, torch.tanh(a.cpu() @ x.cpu()).sum(dim=1), 1e-4, 1e-4)
 
 
 class Cnn(torch.nn.Module):
@@ -134,7 +158,8 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         t0 = time.time()
-        for name, fn in (("tensors", t_tensors), ("matmul", t_matmul), ("cnn", t_cnn)):
+        for name, fn in (("tensors", t_tensors), ("matmul", t_matmul), ("cnn", t_cnn),
+                         ("graph", t_graph)):
             fn(dev)
             print(f"  {name}: ok", flush=True)
         rec["curve"] = t_mlp(dev, args.steps)
