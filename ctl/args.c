@@ -29,15 +29,19 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
 void ctl_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vgpuctl [-s HOST:PORT] COMMAND\n"
+		"usage: vgpuctl [-s HOST:PORT | -p POOLFILE] COMMAND\n"
 		"  list\n"
 		"  create NAME --gpu N --mem SIZE --compute PCT [--priority 0-7]\n"
 		"  resize NAME [--mem SIZE] [--compute PCT]\n"
 		"  split NAME NEWNAME --mem-new SIZE [--compute-new PCT]\n"
 		"  delete NAME\n"
+		"With a pool (-p, or $VGPU_POOL): list shows every server; create takes\n"
+		"  [--policy binpack|spread] [--server SERVERNAME] [--gpu N] and picks the rest;\n"
+		"  resize, split and delete take [--server SERVERNAME] (default: the server\n"
+		"  that has NAME).\n"
 		"SIZE is a percentage of the GPU's memory (\"10%%\") or bytes with a K, M, G or T\n"
 		"suffix (\"4G\", \"512M\").  NAME: 1-%d characters of A-Z a-z 0-9 _ . -\n"
-		"The server is -s, else $VGPU_SERVER, else %s.\n",
+		"The server is -s, else the pool of $VGPU_POOL, else $VGPU_SERVER, else %s.\n",
 		VGPU_PARTITION_NAME_MAX, CTL_DEFAULT_SERVER);
 }
 
@@ -125,6 +129,8 @@ static int take_name(const char *what, const char *s, char *dst, char *err, size
 #define O_PRIO		(1u << 3)
 #define O_MEM_NEW	(1u << 4)
 #define O_COMPUTE_NEW	(1u << 5)
+#define O_POLICY	(1u << 6)
+#define O_SERVER	(1u << 7)	/* a pool's server, by name */
 
 static const struct {
 	const char *name;
@@ -132,6 +138,7 @@ static const struct {
 } options[] = {
 	{ "--gpu", O_GPU }, { "--mem", O_MEM }, { "--compute", O_COMPUTE },
 	{ "--priority", O_PRIO }, { "--mem-new", O_MEM_NEW }, { "--compute-new", O_COMPUTE_NEW },
+	{ "--policy", O_POLICY }, { "--server", O_SERVER },
 };
 
 static int option(struct ctl_cmd *c, unsigned int bit, const char *opt, const char *val,
@@ -155,6 +162,18 @@ static int option(struct ctl_cmd *c, unsigned int bit, const char *opt, const ch
 		if (ctl_parse_uint(val, 1, 100, &c->compute))
 			return bad(err, errlen, "%s '%s': expected a percentage 1-100", opt, val);
 		c->has_compute = true;
+		return 0;
+	case O_POLICY:
+		if (place_parse_policy(val, &c->policy))
+			return bad(err, errlen, "%s '%s': expected binpack or spread", opt, val);
+		c->has_policy = true;
+		return 0;
+	case O_SERVER:
+		if (!vgpu_partition_name_ok(val))
+			return bad(err, errlen, "%s '%s': expected a server name of the pool", opt,
+				   val);
+		snprintf(c->pool_server, sizeof(c->pool_server), "%s", val);
+		c->has_pool_server = true;
 		return 0;
 	default:
 		if (ctl_parse_uint(val, 0, VGPU_PARTITION_PRIO_MAX, &c->priority))
@@ -186,6 +205,8 @@ static int parse_options(struct ctl_cmd *c, unsigned int allowed, int argc, char
 		}
 		if (!bit || !(allowed & bit))
 			return bad(err, errlen, "unexpected argument '%s'", a);
+		if ((bit & (O_POLICY | O_SERVER)) && !c->pool)
+			return bad(err, errlen, "%s needs a pool (-p FILE or $VGPU_POOL)", name);
 		if (seen & bit)
 			return bad(err, errlen, "%s given twice", name);
 		seen |= bit;
@@ -203,9 +224,10 @@ static int parse_options(struct ctl_cmd *c, unsigned int allowed, int argc, char
 	return 0;
 }
 
-int ctl_parse_args(int argc, char **argv, const char *env_server, struct ctl_cmd *c,
-		   char *err, size_t errlen)
+int ctl_parse_args(int argc, char **argv, const char *env_server, const char *env_pool,
+		   struct ctl_cmd *c, char *err, size_t errlen)
 {
+	bool opt_s = false, opt_p = false;
 	const char *verb;
 	int i = 1, ret;
 
@@ -215,17 +237,29 @@ int ctl_parse_args(int argc, char **argv, const char *env_server, struct ctl_cmd
 		err[0] = '\0';
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i++];
+		bool pool = !strcmp(a, "-p") || !strcmp(a, "--pool");
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			c->verb = CTL_HELP;
 			return 0;
 		}
-		if (strcmp(a, "-s") && strcmp(a, "--server"))
+		if (!pool && strcmp(a, "-s") && strcmp(a, "--server"))
 			return bad(err, errlen, "unknown option '%s'", a);
 		if (i >= argc || !argv[i][0])
-			return bad(err, errlen, "%s needs HOST:PORT", a);
-		c->server = argv[i++];
+			return bad(err, errlen, "%s needs %s", a, pool ? "a pool file" : "HOST:PORT");
+		if (pool) {
+			c->pool = argv[i++];
+			opt_p = true;
+		} else {
+			c->server = argv[i++];
+			opt_s = true;
+		}
 	}
+	if (opt_s && opt_p)
+		return bad(err, errlen, "-s and -p exclude each other");
+	/* an explicit -s means that one server, whatever VGPU_POOL says */
+	if (!opt_s && !opt_p && env_pool && *env_pool)
+		c->pool = env_pool;
 	if (i >= argc)
 		return bad(err, errlen, "missing command");
 	verb = argv[i++];
@@ -254,13 +288,15 @@ int ctl_parse_args(int argc, char **argv, const char *env_server, struct ctl_cmd
 	i++;
 	switch (c->verb) {
 	case CTL_CREATE:
-		ret = parse_options(c, O_GPU | O_MEM | O_COMPUTE | O_PRIO, argc, argv, i, err,
-				    errlen);
-		if (!ret && (!c->has_gpu || !c->has_mem || !c->has_compute))
+		ret = parse_options(c, O_GPU | O_MEM | O_COMPUTE | O_PRIO | O_POLICY | O_SERVER,
+				    argc, argv, i, err, errlen);
+		if (!ret && c->pool && (!c->has_mem || !c->has_compute))
+			ret = bad(err, errlen, "create needs --mem and --compute");
+		else if (!ret && !c->pool && (!c->has_gpu || !c->has_mem || !c->has_compute))
 			ret = bad(err, errlen, "create needs --gpu, --mem and --compute");
 		return ret;
 	case CTL_RESIZE:
-		ret = parse_options(c, O_MEM | O_COMPUTE, argc, argv, i, err, errlen);
+		ret = parse_options(c, O_MEM | O_COMPUTE | O_SERVER, argc, argv, i, err, errlen);
 		if (!ret && !c->has_mem && !c->has_compute)
 			ret = bad(err, errlen, "resize needs --mem or --compute");
 		return ret;
@@ -270,11 +306,12 @@ int ctl_parse_args(int argc, char **argv, const char *env_server, struct ctl_cmd
 			return ret;
 		if (!strcmp(c->name, c->newname))
 			return bad(err, errlen, "NEWNAME must differ from NAME");
-		ret = parse_options(c, O_MEM_NEW | O_COMPUTE_NEW, argc, argv, i + 1, err, errlen);
+		ret = parse_options(c, O_MEM_NEW | O_COMPUTE_NEW | O_SERVER, argc, argv, i + 1, err,
+				    errlen);
 		if (!ret && !c->has_mem)
 			ret = bad(err, errlen, "split needs --mem-new");
 		return ret;
 	default:	/* delete */
-		return parse_options(c, 0, argc, argv, i, err, errlen);
+		return parse_options(c, O_SERVER, argc, argv, i, err, errlen);
 	}
 }

@@ -30,6 +30,16 @@ const char *ctl_cu_name(uint32_t status, char *buf, size_t cap)
 	return buf;
 }
 
+void ctl_format_mem(char *buf, size_t cap, const struct ctl_mem *m)
+{
+	if (m->pct)
+		snprintf(buf, cap, "%u%%", m->pct);
+	else if (m->bytes & ((1u << 20) - 1))
+		snprintf(buf, cap, "%llu bytes", (unsigned long long)m->bytes);
+	else
+		snprintf(buf, cap, "%llu MiB", ctl_mib(m->bytes));
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "common/partition.h"
 #include "common/proto.h"
 #include "uapi/vgpu.h"
 
@@ -61,6 +62,9 @@ struct chan *chan_new(uint32_t id, void *map, const struct vgpu_ring_info *ri,
 /* Free everything; the caller guarantees no send is in flight.  Never unmaps. */
 void chan_free(struct chan *c);
 
+/* HELLO's request for /dev/vgpu@dev opened by @pid: client "vgpud/HOST/vgpuN/PID". */
+void chan_hello_req(struct vgpu_hello_req *h, const char *host, uint32_t dev, int pid,
+		    uint32_t gpu);
 /* Queue HELLO as the first frame; requests may be queued behind it at once. */
 int chan_start(struct chan *c, const struct vgpu_hello_req *hello);
 /*
@@ -70,6 +74,11 @@ int chan_start(struct chan *c, const struct vgpu_hello_req *hello);
  * -ENOTCONN.  0, -EINVAL (not a partition name) or -ENOMEM.
  */
 int chan_attach(struct chan *c, const char *partition);
+/*
+ * Once after PARTITION_ATTACH succeeded: the partition's name (the
+ * channel's own string), its reply in @a.  NULL otherwise.
+ */
+const char *chan_take_attached(struct chan *c, struct vgpu_partition_attach_resp *a);
 
 /*
  * The doorbell rang, a reply or a send freed room, or a retry is due:

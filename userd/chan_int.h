@@ -54,6 +54,8 @@ struct chan {
 	bool hello_done;
 	bool attaching;		/* PARTITION_ATTACH sent, not (successfully) answered */
 	uint64_t attach_fid;
+	bool attach_new;	/* attached, not yet taken by chan_take_attached() */
+	struct vgpu_partition_attach_resp attached;
 	char partition[VGPU_PARTITION_NAME_MAX + 1];
 	bool sq_bad_logged, cq_bad_logged;
 	uint32_t sq_head;	/* ours; published with a store-release */

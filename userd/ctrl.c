@@ -35,9 +35,11 @@ int ctrl_detach(int fd)
 	return ioctl(fd, VGPU_CTRL_IOC_DETACH) < 0 ? -errno : 0;
 }
 
-int ctrl_dev_config(int fd, uint32_t dev_index, const char *server)
+int ctrl_dev_config(int fd, uint32_t dev_index, const char *server, uint64_t mem_limit,
+		    uint32_t compute_share)
 {
-	struct vgpu_ctrl_dev_config dc = { .dev_index = dev_index };
+	struct vgpu_ctrl_dev_config dc = { .dev_index = dev_index, .mem_limit = mem_limit,
+					   .compute_share = compute_share };
 
 	snprintf(dc.server, sizeof(dc.server), "%s", server);
 	return ioctl(fd, VGPU_CTRL_IOC_DEV_CONFIG, &dc) < 0 ? -errno : 0;

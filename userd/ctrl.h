@@ -19,7 +19,13 @@ int ctrl_open(const char *path);
 /* ATTACH with VGPU_API_VERSION and VGPU_F_ALL; the accepted set and the device count come back. */
 int ctrl_attach(int fd, uint64_t *features, uint32_t *nr_devices);
 int ctrl_detach(int fd);
-int ctrl_dev_config(int fd, uint32_t dev_index, const char *server);
+/*
+ * What sysfs shows of a device: its server, and its partition's memory
+ * limit (bytes) and compute share (percent), 0 where not reported.  One
+ * ioctl sets all three, so callers pass the server again with new limits.
+ */
+int ctrl_dev_config(int fd, uint32_t dev_index, const char *server, uint64_t mem_limit,
+		    uint32_t compute_share);
 /*
  * After an OPEN event: CHAN_INFO, check the ring layout, mmap the ring
  * (info->ring.map_size bytes at VGPU_CTRL_MMAP_CHAN(chan_id)).  On error

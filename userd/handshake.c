@@ -50,6 +50,21 @@ static int queue_own(struct chan *c, uint16_t op, uint64_t id, struct vgpu_wbuf 
 	return f ? 0 : -ENOMEM;
 }
 
+void chan_hello_req(struct vgpu_hello_req *h, const char *host, uint32_t dev, int pid,
+		    uint32_t gpu)
+{
+	char suffix[32];
+	int room;
+
+	memset(h, 0, sizeof(*h));
+	h->min_version = VGPU_PROTO_VERSION;
+	h->max_version = VGPU_PROTO_VERSION;
+	h->gpu = gpu;
+	snprintf(suffix, sizeof(suffix), "/vgpu%u/%d", dev, pid);
+	room = (int)sizeof(h->client) - 1 - (int)strlen("vgpud/") - (int)strlen(suffix);
+	snprintf(h->client, sizeof(h->client), "vgpud/%.*s%s", room > 0 ? room : 0, host, suffix);
+}
+
 int chan_start(struct chan *c, const struct vgpu_hello_req *hello)
 {
 	struct vgpu_wbuf w;
@@ -149,6 +164,8 @@ static void attach_finish(struct chan *c)
 	if (ret)
 		return chan_malformed(c, "malformed PARTITION_ATTACH reply");
 	c->attaching = false;
+	c->attached = info;
+	c->attach_new = true;
 	log_info("chan %u: attached to partition %s (id %u, gpu %u, %llu MiB, compute %u%%)",
 		 c->id, c->partition, info.id, info.gpu,
 		 (unsigned long long)(info.mem_limit >> 20), info.compute_share);
@@ -173,4 +190,13 @@ void chan_conn_lost(struct chan *c)
 bool chan_ready(const struct chan *c)
 {
 	return c->hello_done && !c->attaching;
+}
+
+const char *chan_take_attached(struct chan *c, struct vgpu_partition_attach_resp *a)
+{
+	if (!c->attach_new)
+		return NULL;
+	c->attach_new = false;
+	*a = c->attached;
+	return c->partition;
 }

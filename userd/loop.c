@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "userd/conn.h"
 #include "userd/ctrl.h"
+#include "userd/devcfg.h"
 #include "userd/uring.h"
 
 #define LOOP_SQ_ENTRIES	256
@@ -66,6 +67,7 @@ struct loop {
 	void (*reload)(void *arg);
 	void *reload_arg;
 	const struct vgpud_config *cfg;
+	struct devcfg *devcfg;		/* NULL: sysfs is not told of attaches */
 	char host[64];
 	struct lchan *hash[LOOP_HASH];
 	struct lchan *all;
@@ -235,22 +237,6 @@ static void on_recv(struct lchan *lc, int res)
 
 /* ---- channel life cycle ------------------------------------------------- */
 
-static void build_hello(struct loop *l, uint32_t dev, int pid, uint32_t gpu,
-			struct vgpu_hello_req *h)
-{
-	char suffix[32];
-	int room;
-
-	memset(h, 0, sizeof(*h));
-	h->min_version = VGPU_PROTO_VERSION;
-	h->max_version = VGPU_PROTO_VERSION;
-	h->gpu = gpu;
-	snprintf(suffix, sizeof(suffix), "/vgpu%u/%d", dev, pid);
-	room = (int)sizeof(h->client) - 1 - (int)strlen("vgpud/") - (int)strlen(suffix);
-	snprintf(h->client, sizeof(h->client), "vgpud/%.*s%s", room > 0 ? room : 0, l->host,
-		 suffix);
-}
-
 int loop_chan_add(struct loop *l, uint32_t id, uint32_t dev, int pid, void *map,
 		  const struct vgpu_ring_info *ri, uint64_t features, bool own_map)
 {
@@ -302,7 +288,7 @@ int loop_chan_add(struct loop *l, uint32_t id, uint32_t dev, int pid, void *map,
 	}
 	log_info("chan %u: /dev/vgpu%u pid %d -> %s gpu %d%s%s", id, dev, pid, d->server,
 		 (int)d->gpu, d->partition[0] ? " partition " : "", d->partition);
-	build_hello(l, dev, pid, d->gpu, &hello);
+	chan_hello_req(&hello, l->host, dev, pid, d->gpu);
 	if (chan_start(lc->chan, &hello) ||
 	    (d->partition[0] && chan_attach(lc->chan, d->partition))) {
 		chan_fail(lc->chan, -ENOTCONN);
@@ -456,6 +442,11 @@ void loop_set_reload(struct loop *l, int reload_fd, void (*fn)(void *arg), void 
 	}
 }
 
+void loop_set_devcfg(struct loop *l, struct devcfg *dc)
+{
+	l->devcfg = dc;
+}
+
 static void dispatch(struct loop *l, uint64_t ud, int res)
 {
 	struct lchan *lc = (struct lchan *)(uintptr_t)(ud & ~UD_TYPE_MASK);
@@ -505,12 +496,16 @@ static void dispatch(struct loop *l, uint64_t ud, int res)
 	mark_dirty(l, lc);
 }
 
-/* Queue the next I/O of a touched channel; COMMIT its completions. */
+/* Queue the next I/O of a touched channel; COMMIT its completions; show a new attach. */
 static void service(struct loop *l, struct lchan *lc)
 {
 	struct chan *c = lc->chan;
+	struct vgpu_partition_attach_resp pa;
+	const char *part = chan_take_attached(c, &pa);
 	int ret = 0;
 
+	if (part && l->devcfg)
+		devcfg_attached(l->devcfg, lc->dev, lc->server, part, &pa);
 	if (!chan_error(c) && lc->conn.connected) {
 		ret = conn_prep_recv(&lc->conn, &l->ring, ud_make(lc, UD_RECV));
 		if (ret > 0)

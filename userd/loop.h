@@ -47,6 +47,9 @@ int loop_init(struct loop **out, int ctrl_fd, int stop_fd, const struct vgpud_co
  * loop_init in place: channels opened afterwards use the new one.
  */
 void loop_set_reload(struct loop *l, int reload_fd, void (*fn)(void *arg), void *arg);
+/* Tell @dc the limits each channel's PARTITION_ATTACH brings (sysfs). */
+struct devcfg;
+void loop_set_devcfg(struct loop *l, struct devcfg *dc);
 /* Close every channel (sockets, mappings), wait for what is in flight, free. */
 void loop_free(struct loop *l);
 

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "userd/config.h"
 #include "userd/ctrl.h"
+#include "userd/devcfg.h"
 #include "userd/loop.h"
 
 static int stop_fd = -1;
@@ -41,46 +42,18 @@ static void usage(FILE *f)
 		   "  -v         log at debug level\n", VGPUD_DEFAULT_CONFIG);
 }
 
-/* Tell the kernel each configured device's server; devices it lacks are reported. */
-static void configure_devices(int ctrl_fd, const struct vgpud_config *cfg, uint32_t nr)
-{
-	for (uint32_t i = 0; i < VGPU_MAX_DEVICES; i++) {
-		const struct vgpud_dev *d = &cfg->dev[i];
-		int ret;
-
-		if (!d->present) {
-			/* not (or no longer) configured: clear what sysfs shows */
-			if (i < nr)
-				ctrl_dev_config(ctrl_fd, i, "");
-			continue;
-		}
-		if (i >= nr) {
-			log_warn("[vgpu%u] is configured but the module has only %u devices", i, nr);
-			continue;
-		}
-		ret = ctrl_dev_config(ctrl_fd, i, d->server);
-		if (ret)
-			log_warn("vgpu%u: VGPU_CTRL_IOC_DEV_CONFIG: %s", i, strerror(-ret));
-		else
-			log_info("vgpu%u: server %s, gpu %d", i, d->server, (int)d->gpu);
-	}
-	for (uint32_t i = 0; i < nr && i < VGPU_MAX_DEVICES; i++)
-		if (!cfg->dev[i].present)
-			log_info("vgpu%u: not configured; its channels fail with ENOTCONN", i);
-}
-
 struct reload_ctx {
 	const char *path;
 	struct vgpud_config *cfg;
-	int ctrl_fd;
-	uint32_t nr_devices;
+	struct devcfg *devcfg;
 	bool verbose;
 };
 
 /*
  * SIGHUP: re-read the configuration.  A bad file changes nothing (the
  * error is logged); a good one replaces the device map and the kernel's
- * view of it (sysfs), without touching open channels.
+ * view of it (sysfs; a device keeps its limits only while its server and
+ * partition stay), without touching open channels.
  */
 static void reload_config(void *arg)
 {
@@ -102,7 +75,7 @@ static void reload_config(void *arg)
 	vgpu_log_set_level(rc->verbose ? VGPU_LOG_DEBUG : rc->cfg->log_level);
 	log_info("reload: %s: %u device(s); open channels keep their server", rc->path,
 		 rc->cfg->ndevs);
-	configure_devices(rc->ctrl_fd, rc->cfg, rc->nr_devices);
+	devcfg_apply(rc->devcfg, rc->cfg);
 }
 
 static int setup_signals(void)
@@ -125,6 +98,7 @@ int main(int argc, char **argv)
 {
 	const char *path = VGPUD_DEFAULT_CONFIG;
 	bool foreground = false, verbose = false;
+	static struct devcfg devcfg;
 	struct vgpud_config cfg;
 	uint32_t nr_devices = 0;
 	uint64_t features = 0;
@@ -179,7 +153,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("attached: %u devices, features %#llx", nr_devices, (unsigned long long)features);
-	configure_devices(ctrl_fd, &cfg, nr_devices);
+	devcfg_init(&devcfg, ctrl_fd, nr_devices);
+	devcfg_apply(&devcfg, &cfg);
 
 	ret = loop_init(&l, ctrl_fd, stop_fd, &cfg);
 	if (ret) {
@@ -188,9 +163,10 @@ int main(int argc, char **argv)
 		close(ctrl_fd);
 		return 1;
 	}
-	struct reload_ctx rctx = { path, &cfg, ctrl_fd, nr_devices, verbose };
+	struct reload_ctx rctx = { path, &cfg, &devcfg, verbose };
 
 	loop_set_reload(l, reload_fd, reload_config, &rctx);
+	loop_set_devcfg(l, &devcfg);
 	rc = loop_run(l);
 	ret = ctrl_detach(ctrl_fd);	/* parked FETCHes complete with -ESHUTDOWN */
 	if (ret && ret != -ENOTCONN)	/* -ENOTCONN: the kernel detached us already */

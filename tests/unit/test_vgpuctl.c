@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_vgpuctl.c - vgpuctl: its command line (ctl/args.c) and table
- * (ctl/print.c) called directly, then build/bin/vgpuctl against a spawned
+ * test_vgpuctl.c - vgpuctl: its command line (ctl/args.c), table
+ * (ctl/print.c) and pool file (ctl/pool.c) called directly, then build/bin/vgpuctl against a spawned
  * vgpu-server (sim, 256 MiB): create, list, resize, split and delete, the
  * server's refusals by name with a non-zero exit status, and a partition a
- * session holds memory of (attached through the wire).
+ * session holds memory of (attached through the wire).  vgpuctl over a
+ * pool of servers is test_place's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "ctl/ctl.h"
+#include "ctl/pool.h"
 #include "tests/unit/spawn_server.h"
 
 #ifndef VGPU_BUILD_DIR
@@ -80,8 +82,9 @@ static void test_parse_uint(void **state)
 	assert_int_equal(ctl_parse_uint("99999999999999999999", 0, 7, &v), -EINVAL);
 }
 
-/* Parse a command line given as one string of words. */
-static int parse(const char *line, const char *env, struct ctl_cmd *c, char *err, size_t len)
+/* Parse a command line given as one string of words (VGPU_POOL: @env_pool). */
+static int parse_env(const char *line, const char *env, const char *env_pool, struct ctl_cmd *c,
+		     char *err, size_t len)
 {
 	static char buf[512];
 	char *argv[32] = { "vgpuctl" };
@@ -91,7 +94,12 @@ static int parse(const char *line, const char *env, struct ctl_cmd *c, char *err
 	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
 		argv[argc++] = t;
 	argv[argc] = NULL;
-	return ctl_parse_args(argc, argv, env, c, err, len);
+	return ctl_parse_args(argc, argv, env, env_pool, c, err, len);
+}
+
+static int parse(const char *line, const char *env, struct ctl_cmd *c, char *err, size_t len)
+{
+	return parse_env(line, env, NULL, c, err, len);
 }
 
 static void expect_bad(const char *line, const char *what)
@@ -191,6 +199,62 @@ static void test_args(void **state)
 	expect_bad("delete a b", "unexpected argument 'b'");
 }
 
+/* -p / VGPU_POOL, and the options a pool allows. */
+static void test_args_pool(void **state)
+{
+	struct ctl_cmd c;
+	char err[160];
+
+	assert_int_equal(parse("-p /etc/p.conf list", NULL, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool, "/etc/p.conf");
+	assert_int_equal(parse("--pool p.conf list", NULL, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool, "p.conf");
+	assert_int_equal(parse_env("list", NULL, "env.conf", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool, "env.conf");
+	assert_int_equal(parse_env("list", "h:1", "", &c, err, sizeof(err)), 0);
+	assert_null(c.pool);
+	/* an explicit -s is one server, whatever VGPU_POOL says */
+	assert_int_equal(parse_env("-s h:1 list", NULL, "env.conf", &c, err, sizeof(err)), 0);
+	assert_null(c.pool);
+	assert_string_equal(c.server, "h:1");
+	assert_int_equal(parse_env("-p a.conf list", NULL, "env.conf", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool, "a.conf");
+
+	/* create: --gpu optional with a pool; --policy (binpack by default), --server */
+	assert_int_equal(parse("-p p create x --mem 64M --compute 10", NULL, &c, err,
+			       sizeof(err)), 0);
+	assert_false(c.has_gpu || c.has_policy || c.has_pool_server);
+	assert_int_equal(c.policy, PLACE_BINPACK);
+	assert_int_equal(parse("-p p create x --mem 5% --compute 10 --policy spread --server b.1"
+			       " --gpu 2", NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.policy, PLACE_SPREAD);
+	assert_true(c.has_policy && c.has_pool_server && c.has_gpu);
+	assert_string_equal(c.pool_server, "b.1");
+	assert_int_equal(c.gpu, 2);
+	assert_int_equal(parse("-p p resize x --mem 1G --server a", NULL, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool_server, "a");
+	assert_int_equal(parse("-p p split x y --mem-new 1G --server a", NULL, &c, err,
+			       sizeof(err)), 0);
+	assert_int_equal(parse("-p p delete x --server=a", NULL, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.pool_server, "a");
+
+	expect_bad("-p", "-p needs a pool file");
+	expect_bad("-p p -s h:1 list", "-s and -p exclude each other");
+	expect_bad("-p p create x --mem 1%", "create needs --mem and --compute");
+	expect_bad("-p p create x --compute 1", "create needs --mem and --compute");
+	expect_bad("-p p create x --mem 1% --compute 1 --policy first", "--policy 'first'");
+	expect_bad("-p p create x --mem 1% --compute 1 --server a:1", "--server 'a:1'");
+	expect_bad("-p p create x --mem 1% --compute 1 --policy spread --policy spread",
+		   "--policy given twice");
+	expect_bad("-p p list --server a", "unexpected argument '--server'");
+	expect_bad("-p p resize x --mem 1% --policy spread", "unexpected argument '--policy'");
+	/* no pool: the pool's options are refused, --gpu required as before */
+	expect_bad("create x --gpu 0 --mem 1% --compute 1 --policy spread",
+		   "--policy needs a pool");
+	expect_bad("create x --gpu 0 --mem 1% --compute 1 --server a", "--server needs a pool");
+	expect_bad("create x --mem 1% --compute 1", "needs --gpu, --mem and --compute");
+}
+
 static void test_cu_names(void **state)
 {
 	char buf[32];
@@ -228,6 +292,78 @@ static void test_print_list(void **state)
 	assert_non_null(strstr(buf, "No partitions."));
 }
 
+/* ---- the pool file ------------------------------------------------------- */
+
+static int load_text(const char *text, struct pool *p, char *err, size_t len)
+{
+	char path[] = "/tmp/test_place.XXXXXX";
+	int fd = mkstemp(path), ret;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ret = pool_load(path, p, err, len);
+	if (ret && strncmp(err, path, strlen(path)))
+		fail_msg("error does not name the file: %s", err);
+	unlink(path);
+	return ret;
+}
+
+static void expect_pool_bad(const char *text, const char *what)
+{
+	static struct pool p;
+	char err[320];
+
+	if (!load_text(text, &p, err, sizeof(err)))
+		fail_msg("accepted:\n%s", text);
+	if (!strstr(err, what))
+		fail_msg("got \"%s\", want \"%s\"", err, what);
+}
+
+static void test_pool_file(void **state)
+{
+	static struct pool p;
+	char err[320];
+
+	assert_int_equal(load_text("; the GPU servers\n"
+				   "[server a]\naddress = 10.0.0.1:7070\n\n"
+				   "[server gpu-b.2]\n  address=[fe80::1]:7071 ; v6\n"
+				   "[server   c]\naddress = gpu-c.example:1\n", &p, err, sizeof(err)), 0);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.srv[0].name, "a");
+	assert_string_equal(p.srv[0].address, "10.0.0.1:7070");
+	assert_int_equal(p.srv[0].line, 2);
+	assert_string_equal(p.srv[1].name, "gpu-b.2");
+	assert_string_equal(p.srv[1].address, "[fe80::1]:7071");
+	assert_string_equal(p.srv[2].name, "c");
+	assert_ptr_equal(pool_find(&p, "gpu-b.2"), &p.srv[1]);
+	assert_null(pool_find(&p, "gpu-b"));
+
+	expect_pool_bad("", "no [server NAME] section");
+	expect_pool_bad("; nothing\n", "no [server NAME] section");
+	expect_pool_bad("address = a:1\n", ":1: key 'address' outside any");
+	expect_pool_bad("[server a]\n", ":1: [server a] has no 'address");
+	expect_pool_bad("[server a]\naddress = h:1\n[server b]\n[server c]\naddress = h:2\n",
+			":3: [server b] has no 'address");
+	expect_pool_bad("[servers a]\naddress = h:1\n", ":1: unknown section [servers a]");
+	expect_pool_bad("[server]\naddress = h:1\n", ":1: unknown section [server]");
+	expect_pool_bad("[gpu a]\n", "unknown section [gpu a]");
+	expect_pool_bad("[server a/b]\naddress = h:1\n", ":1: server name 'a/b'");
+	expect_pool_bad("[server a]\naddress = h:1\n[server a]\naddress = h:2\n",
+			":3: server a repeated (first at line 1)");
+	expect_pool_bad("[server a]\naddress = h:1\naddress = h:2\n", ":3: key 'address' repeated");
+	expect_pool_bad("[server a]\nport = 1\naddress = h:1\n", ":2: unknown key 'port'");
+	expect_pool_bad("[server a]\naddress = h\n", ":2: address 'h'");
+	expect_pool_bad("[server a]\naddress = h:0\n", "address 'h:0'");
+	expect_pool_bad("[server a]\naddress = h:65536\n", "address 'h:65536'");
+	expect_pool_bad("[server a]\naddress = :7070\n", "address ':7070'");
+	expect_pool_bad("[server a]\naddress = h:7x\n", "address 'h:7x'");
+	expect_pool_bad("[server a]\naddress = h:99999999999999999999\n", "address");
+	expect_pool_bad("[server a]\naddress = h:1\nnot a key\n", ":3: syntax error");
+	assert_int_equal(pool_load("/nonexistent/pool.conf", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/pool.conf: No such file"));
+}
+
 /* ---- build/bin/vgpuctl against a spawned server ------------------------- */
 
 static struct spawned_server srv;
@@ -243,10 +379,10 @@ static int stop_server(void **state)
 	return 0;
 }
 
-/* Run vgpuctl -s <server> <words>; its exit status, stdout+stderr in out. */
-static int ctl(char *out, size_t cap, const char *line)
+/* Run vgpuctl OPT ARG <words>; its exit status, stdout+stderr in out. */
+static int run_ctl(char *out, size_t cap, const char *opt, const char *arg, const char *line)
 {
-	char *argv[32] = { VGPUCTL, "-s", srv.hostport };
+	char *argv[32] = { VGPUCTL, (char *)opt, (char *)arg };
 	char buf[512];
 	int argc = 3, p[2], st;
 	size_t n = 0;
@@ -279,8 +415,14 @@ static int ctl(char *out, size_t cap, const char *line)
 	close(p[0]);
 	st = wait_child(pid, 20);
 	if (getenv("VGPU_TEST_VERBOSE"))
-		fprintf(stderr, "$ vgpuctl %s -> %d\n%s", line, st, out);
+		fprintf(stderr, "$ vgpuctl %s %s %s -> %d\n%s", opt, arg, line, st, out);
 	return st;
+}
+
+/* vgpuctl -s <the spawned server> <words> */
+static int ctl(char *out, size_t cap, const char *line)
+{
+	return run_ctl(out, cap, "-s", srv.hostport, line);
 }
 
 #define CTL_OK(line, want)							\
@@ -440,6 +582,8 @@ int main(void)
 		cmocka_unit_test(test_parse_mem),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_args_pool),
+		cmocka_unit_test(test_pool_file),
 		cmocka_unit_test(test_cu_names),
 		cmocka_unit_test(test_print_list),
 	};

@@ -137,13 +137,20 @@ check "vgpuctl create a 64 MiB partition" vgpuctl -s "$SERVER" create tenant --g
 kill -HUP $VGPUD
 sleep 1
 check "partition: /dev/vgpu1 is a 64 MiB partition" env VGPU_DEVICE=/dev/vgpu1 memlimit_drv 64
+# sysfs shows the limits as of the device's last attach
+sysfs_is() { v=$(cat /sys/class/misc/$1/$2); echo "$1/$2 = $v"; [ "$v" = "$3" ]; }
+check "sysfs: vgpu1 mem_limit 67108864 after the attach" sysfs_is vgpu1 mem_limit 67108864
+check "sysfs: vgpu1 compute_share 25" sysfs_is vgpu1 compute_share 25
+check "sysfs: vgpu0 (no partition) mem_limit 0" sysfs_is vgpu0 mem_limit 0
 check "vgpuctl resize it to 96 MiB live" vgpuctl -s "$SERVER" resize tenant --mem 96M
 check "partition: /dev/vgpu1 now 96 MiB" env VGPU_DEVICE=/dev/vgpu1 memlimit_drv 96
+check "sysfs: vgpu1 mem_limit 100663296 after the next attach" sysfs_is vgpu1 mem_limit 100663296
 check "partition: /dev/vgpu0 still the whole GPU" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
 vgpuctl -s "$SERVER" list | sed 's/^/    /'
 cp /tmp/orig.conf /etc/vgpu/vgpud.conf
 kill -HUP $VGPUD
 sleep 1
+check "sysfs: vgpu1 mem_limit 0 once a reload removed the partition" sysfs_is vgpu1 mem_limit 0
 check "vgpuctl delete the partition" vgpuctl -s "$SERVER" delete tenant
 
 # 6. the daemon dies: applications get errors, not hangs
