@@ -16,6 +16,7 @@
 #define VGPU_SERVER_BACKEND_H
 
 #include <cuda.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +86,15 @@ struct vgpu_backend_ops {
 	CUresult (*launch)(void *be, void *ctx, void *func, const uint32_t grid[3],
 			   const uint32_t block[3], uint32_t shared_bytes, void *stream,
 			   const void *params, size_t params_len);
+	/*
+	 * Compute scheduling (server/sched.c).  kernel_timing(be, true): from
+	 * now on measure the GPU time of every launch (a session does so when
+	 * it attaches to a partition).  kernel_time: the GPU time, in ns, of
+	 * the measured launches that completed since the last call; it never
+	 * waits for one that has not.
+	 */
+	void (*kernel_timing)(void *be, bool on);
+	uint64_t (*kernel_time)(void *be);
 
 	CUresult (*stream_create)(void *be, void *ctx, unsigned int flags, int priority,
 				  void **stream);

@@ -81,6 +81,7 @@ static void cuda_close(void *be)
 	struct cuda_be *b = be;
 
 	/* contexts are gone by now (session cleanup), and with them their memory */
+	cuda_timing_fini(b);
 	vgpu_at_fini(b->at);
 	free(b);
 }
@@ -163,6 +164,8 @@ static CUresult cuda_ctx_destroy(void *be, void *ctx)
 	struct cuda_ctx *c = ctx;
 	CUresult rc;
 
+	/* its timing events die with the context: collect and destroy them first */
+	cuda_timing_drop(b, c);
 	if (b->current == c->c) {
 		b->f.CtxSetCurrent(NULL);
 		b->current = NULL;
@@ -397,6 +400,7 @@ static CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid
 	size_t size = params_len;
 	void *buf = NULL;
 	CUresult rc;
+	int pair;
 
 	USE(b, ctx);
 	if (params_len) {
@@ -411,8 +415,11 @@ static CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid
 		CU_LAUNCH_PARAM_BUFFER_SIZE, &size,
 		CU_LAUNCH_PARAM_END,
 	};
+	/* bracketed by events when the session's partition is scheduled */
+	pair = cuda_timing_start(b, ctx, stream);
 	rc = b->f.LaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1], block[2],
 			       shared_bytes, stream, NULL, buf ? extra : NULL);
+	cuda_timing_stop(b, ctx, stream, pair, rc == CUDA_SUCCESS);
 	free(buf);
 	return rc;
 }
@@ -611,6 +618,8 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.occupancy_dyn_smem = cuda_occupancy_dyn_smem,
 	.occupancy_clusters = cuda_occupancy_clusters,
 	.utilization = cuda_utilization,
+	.kernel_timing = cuda_kernel_timing,
+	.kernel_time = cuda_kernel_time,
 	.vmm_granularity = cuda_vmm_granularity,
 	.vmm_create = cuda_vmm_create,
 	.vmm_release = cuda_vmm_release,

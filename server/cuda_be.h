@@ -2,7 +2,8 @@
 /*
  * cuda_be.h - internals shared by the cuda backend's files: backend_cuda.c
  * (device, contexts, memory, modules, streams, events) and cuda_vmm.c
- * (virtual memory management and memory pools): the driver entry points
+ * (virtual memory management and memory pools), backend_cuda_timing.c
+ * (kernel times for the compute scheduler): the driver entry points
  * reached through dlopen, and the backend's objects.
  */
 #ifndef VGPU_SERVER_CUDA_BE_H
@@ -95,16 +96,23 @@ struct cuda_api {
 #undef CUDA_FIELD
 };
 
+struct cuda_timing;
+
 struct cuda_be {
 	void *lib;
 	struct cuda_api f;
 	struct vgpu_alloc_table *at;
 	CUcontext current;
+	/* compute scheduling (backend_cuda_timing.c) */
+	bool timing;			/* time launches */
+	struct cuda_timing *timings;	/* one per context that launched while timing */
+	uint64_t timed_ns;		/* completed, not yet collected */
 };
 
 struct cuda_ctx {
 	CUcontext c;
 	CUdevice dev;
+	struct cuda_timing *timing;	/* its launches' event pairs, or NULL */
 };
 
 struct cuda_module {
@@ -113,6 +121,22 @@ struct cuda_module {
 
 /* GPU_UTILIZATION through the host's NVML (cuda_util.c). */
 CUresult cuda_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
+
+/*
+ * Kernel times (backend_cuda_timing.c).  Around a launch, in ctx (current):
+ * timing_start records a start event on stream and returns its pair's
+ * number (-1: not timed); timing_stop records the end event when the
+ * launch went out, else gives the pair back.  timing_drop, before the
+ * context is released: collect what completed and destroy the events.
+ */
+int cuda_timing_start(struct cuda_be *b, struct cuda_ctx *c, CUstream stream);
+void cuda_timing_stop(struct cuda_be *b, struct cuda_ctx *c, CUstream stream, int pair,
+		      bool launched);
+void cuda_timing_drop(struct cuda_be *b, struct cuda_ctx *c);
+/* At close: drop what contexts still alive left (normally nothing). */
+void cuda_timing_fini(struct cuda_be *b);
+void cuda_kernel_timing(void *be, bool on);
+uint64_t cuda_kernel_time(void *be);
 
 /* Make ctx current on this thread before a call that works in a context. */
 CUresult cuda_use(struct cuda_be *b, void *ctx);

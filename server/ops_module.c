@@ -128,6 +128,8 @@ int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	/* the buffer must be exactly the layout GET_FUNCTION returned */
 	if (reserved || plen != f->aux)
 		return CUDA_ERROR_INVALID_VALUE;
+	/* a partition over its compute share waits here (sched.c) */
+	sess_sched_launch(s);
 	return s->ops->launch(s->be, c, f->obj, grid, block, shared, st, plen ? params : NULL,
 			      plen);
 }

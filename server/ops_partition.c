@@ -62,6 +62,9 @@ void sess_part_detach(struct session *s)
 {
 	if (!attached(s))
 		return;
+	if (s->sched_wait_ns)
+		log_info("session %u: launches held back %llu ms for the compute share", s->id,
+			 (unsigned long long)(s->sched_wait_ns / 1000000));
 	vgpu_part_detach(s->cfg->parts, s->part_rec);
 	s->part_rec = -1;
 }
@@ -188,8 +191,9 @@ int op_partition_attach(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf
 		log_info("session %u: attaching to %s needs a session of one GPU", s->id, name);
 	if (rc)
 		return rc;
-	log_info("session %u: attached to partition %s (%llu bytes)", s->id, name,
-		 (unsigned long long)pi.mem_limit);
+	log_info("session %u: attached to partition %s (%llu bytes, compute %u%%)", s->id,
+		 name, (unsigned long long)pi.mem_limit, pi.compute_share);
+	sess_sched_attach(s);
 	resp = (struct vgpu_partition_attach_resp){
 		.id = pi.id, .gpu = pi.gpu, .mem_limit = pi.mem_limit,
 		.compute_share = pi.compute_share, .priority = pi.priority,

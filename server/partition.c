@@ -23,16 +23,18 @@
 #include <sys/un.h>
 
 #include "common/log.h"
+#include "server/sched.h"
 
 struct part {
-	uint32_t id;		/* 0: slot free */
+	uint32_t id;		/* 0: slot free; atomic: the scheduler reads it without the lock */
 	char name[VGPU_PART_NAME_MAX + 1];
 	uint32_t gpu;
-	uint32_t compute_share;
+	uint32_t compute_share;	/* atomic: read by the scheduler without the lock */
 	uint32_t priority;
 	uint32_t sessions;	/* attached records */
 	uint64_t mem_limit;	/* atomic: read by charges without the lock */
 	uint64_t used;		/* atomic: bytes charged by its sessions */
+	struct vgpu_sched_window busy;	/* GPU time of its kernels (sched.c), lock-free */
 };
 
 struct part_gpu {
@@ -221,7 +223,8 @@ CUresult vgpu_part_create(struct vgpu_partitions *t, const char *name, uint32_t 
 	p->compute_share = compute;
 	p->priority = priority;
 	__atomic_store_n(&p->mem_limit, limit, __ATOMIC_SEQ_CST);
-	p->id = m->next_id++;	/* last: the slot is live from here */
+	/* last: the slot is live from here (for the scheduler too) */
+	__atomic_store_n(&p->id, m->next_id++, __ATOMIC_RELEASE);
 	*id = p->id;
 	rc = CUDA_SUCCESS;
 	log_info("partition %s (id %u): gpu %u, %llu bytes, compute %u%%, priority %u", name,
@@ -265,7 +268,8 @@ CUresult vgpu_part_resize(struct vgpu_partitions *t, const char *name, uint64_t 
 		rc = CUDA_ERROR_ILLEGAL_STATE;
 		goto out;
 	}
-	p->compute_share = compute;
+	/* its sessions' next launches see it (sched.c) */
+	__atomic_store_n(&p->compute_share, compute, __ATOMIC_RELAXED);
 	rc = CUDA_SUCCESS;
 	log_info("partition %s: %llu bytes, compute %u%%", name, (unsigned long long)limit,
 		 compute);
@@ -287,7 +291,7 @@ CUresult vgpu_part_delete(struct vgpu_partitions *t, const char *name)
 	rc = !p ? CUDA_ERROR_NOT_FOUND : p->sessions ? CUDA_ERROR_ILLEGAL_STATE : CUDA_SUCCESS;
 	if (rc == CUDA_SUCCESS) {
 		log_info("partition %s (id %u) deleted", name, p->id);
-		p->id = 0;
+		__atomic_store_n(&p->id, 0, __ATOMIC_RELEASE);
 	}
 	unlock(m);
 	return rc;
@@ -466,6 +470,42 @@ void vgpu_part_usage(const struct vgpu_partitions *t, int rec, uint64_t *limit,
 
 	*limit = __atomic_load_n(&p->mem_limit, __ATOMIC_SEQ_CST);
 	*used = __atomic_load_n(&p->used, __ATOMIC_SEQ_CST);
+}
+
+void vgpu_part_gpu_charge(struct vgpu_partitions *t, int rec, uint64_t us, uint64_t now_ns)
+{
+	struct vgpu_part_shm *m = t->shm;
+
+	vgpu_sched_window_add(&m->parts[m->rec[rec].part].busy, now_ns, us);
+}
+
+/*
+ * Without the lock: partitions come and go meanwhile, so this is a
+ * moment's estimate (a slot being created or deleted is seen or not),
+ * which is all a launch decision needs.  A slot is reused only after its
+ * partition had no sessions, and creating it empties its window.
+ */
+void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_ns,
+			struct vgpu_sched_load *l)
+{
+	const struct vgpu_part_shm *m = t->shm;
+	const struct part *me = &m->parts[m->rec[rec].part];
+
+	memset(l, 0, sizeof(*l));
+	l->share = __atomic_load_n(&me->compute_share, __ATOMIC_RELAXED);
+	for (int i = 0; i < VGPU_PART_MAX; i++) {
+		const struct part *p = &m->parts[i];
+		uint64_t us;
+
+		if (!__atomic_load_n(&p->id, __ATOMIC_ACQUIRE) || p->gpu != me->gpu)
+			continue;
+		us = vgpu_sched_window_sum(&p->busy, now_ns);
+		l->total_us += us;
+		if (p == me)
+			l->own_us = us;
+		else if (us)
+			l->others++;
+	}
 }
 
 bool vgpu_part_admin_ok(const struct sockaddr *sa, socklen_t len, bool admin_any)

@@ -13,7 +13,9 @@
  * resize, delete), session binding (attach, detach, reap) and the GPU
  * table.  The bytes a partition's sessions hold (`used`) are counted
  * without the lock, with compare-and-swap against `mem_limit`, so the
- * allocation paths never wait on an administrator.
+ * allocation paths never wait on an administrator.  The GPU time its
+ * sessions' kernels used (the compute scheduler's window, sched.h) is
+ * charged and read the same way, lock-free.
  *
  * Each attached session owns one record (pid, partition, bytes charged) in
  * the mapping; it alone writes `charged`.  When a session process dies
@@ -129,6 +131,17 @@ uint64_t vgpu_part_charged(const struct vgpu_partitions *t, int rec);
 /* The record's partition's limit and the bytes all its sessions use now. */
 void vgpu_part_usage(const struct vgpu_partitions *t, int rec, uint64_t *limit,
 		     uint64_t *used);
+
+struct vgpu_sched_load;
+
+/*
+ * Compute scheduling (sched.h): charge us microseconds of GPU time, ended
+ * at now_ns, to the record's partition; and what a launch decision needs
+ * to know about the record's partition and its GPU at now_ns.  Lock-free.
+ */
+void vgpu_part_gpu_charge(struct vgpu_partitions *t, int rec, uint64_t us, uint64_t now_ns);
+void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_ns,
+			struct vgpu_sched_load *l);
 
 struct vgpu_backend_ops;
 struct vgpu_server_config;

@@ -384,6 +384,8 @@ static int handle_frame(struct session *s, const struct vgpu_frame_hdr *h, const
 	log_debug("session %u: %s id %llu -> %d", s->id, name, (unsigned long long)h->id, rc);
 	/* whatever the op freed, or failed to allocate, goes back to the partition */
 	sess_part_settle(s);
+	/* and the kernel time that completed is charged to it */
+	sess_sched_harvest(s);
 	stats_publish(s);
 	ret = send_reply(s, h, (uint32_t)rc, w);
 	if (ret)

@@ -44,6 +44,11 @@ struct session {
 	/* partition binding (ops_partition.c) */
 	int part_rec;			/* record in cfg->parts, -1: not attached */
 	bool ctx_made;			/* a CTX_CREATE succeeded: too late to attach */
+	/* compute scheduling (sched.c), while attached */
+	uint64_t sched_carry_ns;	/* kernel time not yet charged (under 1 us) */
+	uint64_t sched_kernel_ns;	/* all kernel time collected, and */
+	uint64_t sched_launches;	/* the launches let go: their mean */
+	uint64_t sched_wait_ns;		/* time its launches were held back */
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;
@@ -102,6 +107,16 @@ void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total);
 uint64_t sess_part_total(struct session *s, int dev, uint64_t total);
 /* After HELLO: describe the GPUs in the partition table if nobody has yet. */
 void sess_part_learn_gpus(struct session *s);
+
+/*
+ * Compute scheduling (sched.c); no-ops for a session that is not attached.
+ * attach: after PARTITION_ATTACH, have the backend time launches.  launch:
+ * before each LAUNCH, sleep while the partition is over its share.
+ * harvest: after each request, charge the kernel time that completed.
+ */
+void sess_sched_attach(struct session *s);
+void sess_sched_launch(struct session *s);
+void sess_sched_harvest(struct session *s);
 
 /* SERVER_STATS totals: the shared table's sums, or this session alone. */
 void sess_stats(struct session *s, uint32_t *sessions, uint64_t *bytes, uint64_t *allocs);

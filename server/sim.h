@@ -39,6 +39,8 @@ struct sim {
 	CUresult sticky;	/* first fault; every later ctx call returns it */
 	/* busy time since busy_since, in ns, for GPU_UTILIZATION (sim_util.c) */
 	uint64_t busy_since, busy_kernel_ns, busy_mem_ns;
+	/* kernel time not yet collected by the compute scheduler (sim_util.c) */
+	uint64_t sched_kernel_ns;
 };
 
 struct sim_ctx {
@@ -117,5 +119,8 @@ enum { SIM_BUSY_KERNEL, SIM_BUSY_MEMORY };
 uint64_t sim_busy_begin(void);
 void sim_busy_end(struct sim *s, int what, uint64_t begin);
 CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
+/* The compute scheduler's kernel times: a sim kernel's is the wall time of its run. */
+void sim_kernel_timing(void *be, bool on);
+uint64_t sim_kernel_time(void *be);
 
 #endif

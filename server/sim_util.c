@@ -5,6 +5,9 @@
  * sim kernels ran ("gpu") and its copies and memsets ran ("memory"), as
  * NVML reports the share of its sampling period.  Only this session's
  * work counts: a sim session is a GPU of its own.
+ *
+ * The same measurement feeds the compute scheduler (server/sched.c): a sim
+ * kernel runs at the call, so its GPU time is the wall time of its run.
  */
 #include "server/sim.h"
 
@@ -29,10 +32,12 @@ void sim_busy_end(struct sim *s, int what, uint64_t begin)
 
 	if (!s->busy_since)
 		s->busy_since = begin;
-	if (what == SIM_BUSY_KERNEL)
+	if (what == SIM_BUSY_KERNEL) {
 		s->busy_kernel_ns += t;
-	else
+		s->sched_kernel_ns += t;
+	} else {
 		s->busy_mem_ns += t;
+	}
 }
 
 static unsigned int pct(uint64_t part, uint64_t whole)
@@ -50,4 +55,18 @@ CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem
 	s->busy_since = now;
 	s->busy_kernel_ns = s->busy_mem_ns = 0;
 	return CUDA_SUCCESS;
+}
+
+/* Always measured (two clock reads per kernel): nothing to switch on. */
+void sim_kernel_timing(void *be, bool on)
+{
+}
+
+uint64_t sim_kernel_time(void *be)
+{
+	struct sim *s = be;
+	uint64_t t = s->sched_kernel_ns;
+
+	s->sched_kernel_ns = 0;
+	return t;
 }

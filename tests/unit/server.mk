@@ -11,17 +11,22 @@
 #   test_partition_server  partitions with processes: the shared table's accounting
 #                 from several processes, a killed session of a spawned vgpu-server,
 #                 --partitions files
+#   test_sched    the compute scheduler: its window and policy, and sim sessions
+#                 of partitions at 25% and 75% launching kernels (ratio, alone,
+#                 resize), in threads and as a spawned vgpu-server's processes
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session \
 		$(BUILD)/tests/test_session_ops $(BUILD)/tests/test_session_vmm \
-		$(BUILD)/tests/test_session_partition $(BUILD)/tests/test_partition_server
+		$(BUILD)/tests/test_session_partition $(BUILD)/tests/test_partition_server \
+		$(BUILD)/tests/test_sched
 
 # target-specific so other fragments of tests/unit keep their own flags
 $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o \
 $(BUILD)/tests/unit/test_session_ops.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_session_vmm.o $(BUILD)/tests/unit/test_session_partition.o \
-$(BUILD)/tests/unit/test_partition_server.o $(BUILD)/tests/unit/part_client.o: \
+$(BUILD)/tests/unit/test_partition_server.o $(BUILD)/tests/unit/part_client.o \
+$(BUILD)/tests/unit/test_sched.o: \
 	CFLAGS += -I$(CUDA_INC) -DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(BUILD)/tests/test_wire: $(BUILD)/tests/unit/test_wire.o $(LIBVGPUCOMMON)
@@ -60,6 +65,15 @@ $(BUILD)/tests/test_partition_server: $(BUILD)/tests/unit/test_partition_server.
 				      $(BUILD)/tests/unit/part_client.o \
 				      $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUSERVER) \
 				      $(LIBVGPUCOMMON) | $(VGPU_SERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
+
+# sessions in threads sharing one partition table, then a spawned
+# vgpu-server's session processes (its cuda backend over lib/'s libcuda.so.1
+# and a sim server): about 9 s of launching
+$(BUILD)/tests/test_sched: $(BUILD)/tests/unit/test_sched.o $(BUILD)/tests/unit/part_client.o \
+			   $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUSERVER) \
+			   $(LIBVGPUCOMMON) | $(VGPU_SERVER) $(LIBCUDA)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
 
