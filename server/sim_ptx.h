@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_ptx.h - the sim backend's built-in kernels (saxpy, reduce_sum,
- * fill_u32, spin) and its sim_counter global as hand-written PTX, with the
+ * fill_u32, spin, fault) and its sim_counter global as hand-written PTX, with the
  * same names and parameter layouts, so a program or tool that uses them
  * runs unchanged against a real GPU without nvcc (vgpu-smoke, tests/progs).
  */
@@ -72,6 +72,13 @@
 	"  sub.u64 %rd5, %rd4, %rd3;\n" \
 	"  setp.lt.u64 %p1, %rd5, %rd2;\n" \
 	"  @%p1 bra WAIT;\n" \
+	"  ret;\n}\n" \
+	/* fault: stores through address 0, an illegal address on any GPU (its p is unused) */ \
+	".visible .entry fault(.param .u64 p)\n" \
+	"{\n" \
+	"  .reg .b32 %r<2>; .reg .b64 %rd<2>;\n" \
+	"  mov.u64 %rd1, 0; mov.u32 %r1, 1;\n" \
+	"  st.global.u32 [%rd1], %r1;\n" \
 	"  ret;\n}\n"
 
 #endif

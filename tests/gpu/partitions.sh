@@ -11,6 +11,8 @@
 # 3. live resize: a 45% tenant's rate while its busy 55% neighbour is split
 #    into 35% + 20% (vgpuctl split) and the new 20% gets a busy tenant too,
 #    against the same 45% tenant's rate before
+# 4. fault isolation: a kernel that faults in one partition; another
+#    partition's SAXPY runs at the same time still give right results
 # Every figure is printed as "FIGURE name value"; the run's verdicts as
 # "RESULT PASS|FAIL name".  Exit 0 only if every RESULT passed.
 set -u
@@ -108,5 +110,19 @@ within "$d" "$b" 1 0.05
 result "resize: the 45% tenant's rate moves by at most 5% while its neighbour is split" $?
 $CTL list
 $CTL delete n45; $CTL delete n55; $CTL delete n20
+
+echo "== 4. a fault in one tenant"
+$CTL create good --gpu 0 --mem 10% --compute 50
+$CTL create bad --gpu 0 --mem 10% --compute 50
+( for _ in 1 2 3 4 5; do run good "$B/tests/progs/saxpy_drv" || exit 1; done ) > "$TMP/good" 2>&1 &
+G=$!
+run bad "$B/tests/progs/fault_drv" > "$TMP/bad" 2>&1
+fb=$?
+wait $G
+fg=$?
+cat "$TMP/bad"; tail -n 1 "$TMP/good"
+[ $fb = 0 ] && [ $fg = 0 ] && [ "$(grep -c ' OK$' "$TMP/good")" = 5 ]
+result "isolation: the faulting tenant gets its error, the other's 5 SAXPY runs are right" $?
+$CTL delete good; $CTL delete bad
 echo "== failures: $fails"
 exit $((fails > 0))
