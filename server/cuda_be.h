@@ -119,6 +119,17 @@ struct cuda_module {
 	CUmodule m;
 };
 
+/* Function attributes and occupancy (cuda_func.c). */
+CUresult cuda_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value);
+CUresult cuda_func_set_attribute(void *be, void *ctx, void *func, int attrib, int value);
+CUresult cuda_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
+			       uint64_t dyn_smem, unsigned int flags, int *blocks);
+CUresult cuda_occupancy_dyn_smem(void *be, void *ctx, void *func, int blocks,
+				 int block_size, uint64_t *bytes);
+CUresult cuda_occupancy_clusters(void *be, void *ctx, void *func, unsigned int query,
+				 const unsigned int grid[3], const unsigned int block[3],
+				 unsigned int dyn_smem, const unsigned int cluster[3], int *value);
+
 /* GPU_UTILIZATION through the host's NVML (cuda_util.c). */
 CUresult cuda_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
 
