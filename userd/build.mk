@@ -2,7 +2,7 @@
 # vgpud: the guest daemon.  libvgpud.a holds everything but main() so the
 # unit tests link the same objects.
 USERD_LIB_SRCS := userd/config.c userd/ring.c userd/chan.c userd/handshake.c userd/conn.c \
-		  userd/ctrl.c userd/devcfg.c userd/loop.c
+		  userd/ctrl.c userd/devcfg.c userd/loop.c userd/loop_conn.c
 USERD_LIB_OBJS := $(USERD_LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBVGPUD := $(BUILD)/userd/libvgpud.a
 INIH_LIBS ?= $(shell pkg-config --libs inih 2>/dev/null || echo -linih)

@@ -2,18 +2,19 @@
 /*
  * loop.c - vgpud's io_uring event loop (see loop.h).
  *
- * Every SQE's user_data is a pointer (16-byte aligned, or NULL) with the
- * operation's type in the low four bits.  Per-channel operations point at
- * the channel's struct lchan, which lives until its last operation has
- * completed: a closed channel whose operations are still in flight is a
- * "zombie", freed after the batch in which its count drops to zero.
+ * Every SQE's user_data names the operation and, for a channel's own
+ * CONNECT, SEND and RECV, the channel's struct lchan (loop_int.h), which
+ * lives until its last operation has completed: a closed channel whose
+ * operations are still in flight is a "zombie", freed after the batch in
+ * which its count drops to zero.  Those three operations themselves, the
+ * server connection's side, are loop_conn.c's.
  *
  * One round: wait for completions, handle them all (kernel events in the
  * order they came; a channel's OPEN, DOORBELL and CLOSE in that order),
  * then for each channel touched: drop its connection if it failed, or
  * queue its next send and recv; COMMIT if it published completions.
  */
-#include "userd/loop.h"
+#include "userd/loop_int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -26,64 +27,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "userd/conn.h"
 #include "userd/ctrl.h"
 #include "userd/devcfg.h"
-#include "userd/uring.h"
 
 #define LOOP_SQ_ENTRIES	256
-#define LOOP_HASH	256
 #define RETRY_NS	(2 * 1000 * 1000)	/* CQ-full retry period */
 #define DRAIN_MS	1000			/* at exit, wait this long for sockets */
-
-enum ud_type {
-	UD_FETCH = 1, UD_COMMIT, UD_TICK, UD_STOP, UD_IGNORE, UD_CONNECT, UD_SEND, UD_RECV,
-	UD_RELOAD,
-};
-#define UD_TYPE_MASK	15ull
-
-struct lchan {
-	struct lchan *hnext;	/* hash chain (open channels only) */
-	struct lchan *next;	/* every channel, zombies included */
-	struct lchan *dnext;	/* touched this round */
-	uint32_t id;
-	uint32_t dev;
-	char server[VGPUD_SERVER_LEN];	/* at open, for logs (the config may be reloaded) */
-	struct chan *chan;
-	void *map;
-	size_t map_len;
-	bool own_map;
-	bool closed;
-	bool dirty;
-	unsigned int inflight;	/* CONNECT, SEND, RECV not yet completed */
-	struct conn conn;
-};
-
-struct loop {
-	struct io_uring ring;
-	int ctrl_fd;
-	int stop_fd;
-	int reload_fd;			/* -1: no reload */
-	void (*reload)(void *arg);
-	void *reload_arg;
-	const struct vgpud_config *cfg;
-	struct devcfg *devcfg;		/* NULL: sysfs is not told of attaches */
-	char host[64];
-	struct lchan *hash[LOOP_HASH];
-	struct lchan *all;
-	struct lchan *dirty;
-	unsigned int zombies;
-	bool tick_armed;
-	bool stop;
-	int exit_code;
-	struct __kernel_timespec tick;
-	struct loop_stats st;
-};
-
-static uint64_t ud_make(const void *p, enum ud_type t)
-{
-	return (uint64_t)(uintptr_t)p | t;
-}
 
 /* ---- channel table ------------------------------------------------------ */
 
@@ -147,92 +96,6 @@ static void commit(struct loop *l, uint32_t id)
 		return;		/* the application's next wait or poll sees the CQEs anyway */
 	ctrl_prep_cmd(sqe, l->ctrl_fd, VGPU_URING_CMD_COMMIT, id);
 	io_uring_sqe_set_data64(sqe, ud_make(NULL, UD_COMMIT));
-}
-
-/* ---- connections -------------------------------------------------------- */
-
-static void start_connect(struct loop *l, struct lchan *lc)
-{
-	int ret = conn_prep_connect(&lc->conn, &l->ring, ud_make(lc, UD_CONNECT),
-				    ud_make(NULL, UD_IGNORE), CONN_TIMEOUT_MS);
-
-	if (ret) {
-		log_warn("chan %u: cannot connect to %s: %s", lc->id, lc->server, strerror(-ret));
-		chan_fail(lc->chan, -ENOTCONN);
-		return;
-	}
-	lc->inflight++;
-}
-
-/*
- * Close the socket; a connect in flight is cancelled (its timeout bounds it
- * anyway).  What is queued is submitted first, so no queued SQE can name
- * the fd number after it has been closed (and maybe reused).
- */
-static void drop_conn(struct loop *l, struct lchan *lc)
-{
-	if (lc->conn.connecting) {
-		struct io_uring_sqe *sqe = uring_sqe(&l->ring);
-
-		if (sqe) {
-			io_uring_prep_cancel64(sqe, ud_make(lc, UD_CONNECT), 0);
-			io_uring_sqe_set_data64(sqe, ud_make(NULL, UD_IGNORE));
-		}
-	}
-	if (lc->conn.fd >= 0)
-		io_uring_submit(&l->ring);
-	conn_close(&lc->conn);
-}
-
-static void on_connect(struct loop *l, struct lchan *lc, int res)
-{
-	int ret;
-
-	if (!lc->conn.connecting)
-		return;		/* dropped meanwhile */
-	ret = conn_connect_done(&lc->conn, res);
-	if (!ret) {
-		log_debug("chan %u: connected to %s", lc->id, lc->server);
-		return;		/* recv and send are queued after the batch */
-	}
-	if (conn_has_next(&lc->conn)) {
-		log_debug("chan %u: connect to %s: %s; trying the next address", lc->id,
-			  lc->server, strerror(-ret));
-		start_connect(l, lc);
-		return;
-	}
-	log_warn("chan %u: cannot connect to %s: %s", lc->id, lc->server, strerror(-ret));
-	chan_fail(lc->chan, -ENOTCONN);
-}
-
-static void on_send(struct lchan *lc, int res)
-{
-	lc->conn.send_busy = false;
-	chan_tx_done(lc->chan, res > 0 ? (size_t)res : 0);
-	if (res < 0) {
-		if (!chan_error(lc->chan))
-			log_info("chan %u: send to %s: %s", lc->id, lc->server, strerror(-res));
-		chan_conn_lost(lc->chan);
-		return;
-	}
-	chan_process(lc->chan);	/* room for more requests */
-}
-
-static void on_recv(struct lchan *lc, int res)
-{
-	lc->conn.recv_busy = false;
-	if (chan_error(lc->chan))
-		return;
-	if (res <= 0) {
-		if (res == 0)
-			log_info("chan %u: %s closed the connection", lc->id, lc->server);
-		else
-			log_info("chan %u: receive from %s: %s", lc->id, lc->server, strerror(-res));
-		chan_conn_lost(lc->chan);
-		return;
-	}
-	chan_rx(lc->chan, lc->conn.rxbuf, (size_t)res);
-	chan_process(lc->chan);	/* replies free room for more requests */
 }
 
 /* ---- channel life cycle ------------------------------------------------- */
@@ -300,7 +163,7 @@ int loop_chan_add(struct loop *l, uint32_t id, uint32_t dev, int pid, void *map,
 		chan_fail(lc->chan, -ENOTCONN);
 		return 0;
 	}
-	start_connect(l, lc);
+	loop_conn_start(l, lc);
 	return 0;
 }
 
@@ -330,7 +193,7 @@ static void close_chan(struct loop *l, struct lchan *lc)
 	log_info("chan %u: closed after %llu requests", lc->id,
 		 (unsigned long long)st->frames_sent);
 	chan_close(lc->chan);
-	drop_conn(l, lc);
+	loop_conn_drop(l, lc);
 	if (lc->own_map && lc->map)
 		munmap(lc->map, lc->map_len);
 	lc->map = NULL;
@@ -487,12 +350,7 @@ static void dispatch(struct loop *l, uint64_t ud, int res)
 			chan_tx_done(lc->chan, 0);	/* lets the frames go */
 		return;
 	}
-	if (type == UD_CONNECT)
-		on_connect(l, lc, res);
-	else if (type == UD_SEND)
-		on_send(lc, res);
-	else
-		on_recv(lc, res);
+	loop_conn_complete(l, lc, type, res);
 	mark_dirty(l, lc);
 }
 
@@ -502,24 +360,10 @@ static void service(struct loop *l, struct lchan *lc)
 	struct chan *c = lc->chan;
 	struct vgpu_partition_attach_resp pa;
 	const char *part = chan_take_attached(c, &pa);
-	int ret = 0;
 
 	if (part && l->devcfg)
 		devcfg_attached(l->devcfg, lc->dev, lc->server, part, &pa);
-	if (!chan_error(c) && lc->conn.connected) {
-		ret = conn_prep_recv(&lc->conn, &l->ring, ud_make(lc, UD_RECV));
-		if (ret > 0)
-			lc->inflight++;
-		if (ret >= 0) {
-			ret = conn_prep_send(&lc->conn, &l->ring, c, ud_make(lc, UD_SEND));
-			if (ret > 0)
-				lc->inflight++;
-		}
-		if (ret < 0)
-			chan_conn_lost(c);
-	}
-	if (chan_error(c) && (lc->conn.fd >= 0 || lc->conn.connecting))
-		drop_conn(l, lc);
+	loop_conn_service(l, lc);
 	if (chan_take_commit(c))
 		commit(l, lc->id);
 }

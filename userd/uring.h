@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* uring.h - small io_uring helpers shared by conn.c, ctrl.c and loop.c. */
+/* uring.h - small io_uring helpers shared by conn.c, ctrl.c, loop.c and loop_conn.c. */
 #ifndef VGPU_USERD_URING_H
 #define VGPU_USERD_URING_H
 
