@@ -1,7 +1,13 @@
 # tests/unit/server.mk - the server component's cmocka tests (included by tests/build.mk)
 #   test_wire     the protocol codec in common/ (header, body reader/writer, HELLO, frame I/O)
 #   test_sim      the sim backend, alloc table and handle table, called directly
-#   test_session  vgpu_session_serve over socketpairs in threads, and vgpu-server itself
+#   test_session  vgpu_session_serve over socketpairs in threads: handshake, refusals,
+#                 garbage/truncated frames close and free, EOF mid-frame
+#   test_session_flow  a driver program's ops through such a session: saxpy,
+#                 bad handles, device info, cross-session pointers, NOREPLY, sticky faults
+#   test_session_server  vgpu-server itself: a process per session, stats and
+#                 vgpu-stat, a SIGKILLed session shows freed, SIGTERM
+#                 (the three share session_client.[ch])
 #   test_session_ops  the ops the CUDA runtime needs (attributes, occupancy,
 #                 stream waits and queries) through a session, sim backend
 #   test_session_vmm  the VMM and pool ops at the wire: checks, accounting,
@@ -17,12 +23,15 @@
 CMOCKA_LIBS ?= $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SERVER_TESTS := $(BUILD)/tests/test_wire $(BUILD)/tests/test_sim $(BUILD)/tests/test_session \
+		$(BUILD)/tests/test_session_flow $(BUILD)/tests/test_session_server \
 		$(BUILD)/tests/test_session_ops $(BUILD)/tests/test_session_vmm \
 		$(BUILD)/tests/test_session_partition $(BUILD)/tests/test_partition_server \
 		$(BUILD)/tests/test_sched
 
 # target-specific so other fragments of tests/unit keep their own flags
 $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test_session.o \
+$(BUILD)/tests/unit/test_session_flow.o $(BUILD)/tests/unit/test_session_server.o \
+$(BUILD)/tests/unit/session_client.o \
 $(BUILD)/tests/unit/test_session_ops.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_session_vmm.o $(BUILD)/tests/unit/test_session_partition.o \
 $(BUILD)/tests/unit/test_partition_server.o $(BUILD)/tests/unit/part_client.o \
@@ -37,9 +46,22 @@ $(BUILD)/tests/test_sim: $(BUILD)/tests/unit/test_sim.o $(LIBVGPUSERVER) $(LIBVG
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl
 
-# test_session also starts build/bin/vgpu-server and build/bin/vgpu-stat
-$(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o $(LIBVGPUSERVER) \
-			     $(LIBVGPUCOMMON) | $(VGPU_SERVER) $(VGPU_STAT)
+$(BUILD)/tests/test_session: $(BUILD)/tests/unit/test_session.o \
+			     $(BUILD)/tests/unit/session_client.o $(LIBVGPUSERVER) \
+			     $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_session_flow: $(BUILD)/tests/unit/test_session_flow.o \
+				  $(BUILD)/tests/unit/session_client.o $(LIBVGPUSERVER) \
+				  $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
+
+# test_session_server starts build/bin/vgpu-server and build/bin/vgpu-stat
+$(BUILD)/tests/test_session_server: $(BUILD)/tests/unit/test_session_server.o \
+				    $(BUILD)/tests/unit/session_client.o $(LIBVGPUSERVER) \
+				    $(LIBVGPUCOMMON) | $(VGPU_SERVER) $(VGPU_STAT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(CMOCKA_LIBS) -ldl -lpthread
 
