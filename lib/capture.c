@@ -229,21 +229,23 @@ CUresult vgpu_capture_refuse(CUstream s)
 
 bool vgpu_capture_event_record(CUevent ev, CUstream s, CUresult *rc)
 {
-	bool captured, stale;
+	bool captured;
 
-	pthread_mutex_lock(&capture_lock);
-	stale = ev->cap_id != 0;
-	if (!atomic_load(&nactive) && !stale) {
-		pthread_mutex_unlock(&capture_lock);
+	/*
+	 * Every cuEventRecord comes here: with no capture anywhere and an event
+	 * that never stood in one, take no lock (cap_id is written under
+	 * capture_lock, read here atomically).
+	 */
+	if (!atomic_load(&nactive) && !__atomic_load_n(&ev->cap_id, __ATOMIC_ACQUIRE))
 		return false;
-	}
+	pthread_mutex_lock(&capture_lock);
 	captured = !special_stream(s) && vgpu_obj_valid(s, VGPU_OBJ_STREAM) && s->cap;
 	if (captured) {
 		*rc = deps_set(&ev->cap_deps, &ev->cap_ndeps, s->cap_deps, s->cap_ndeps);
-		ev->cap_id = *rc ? 0 : s->cap->id;
+		__atomic_store_n(&ev->cap_id, *rc ? 0 : s->cap->id, __ATOMIC_RELEASE);
 	} else {
 		/* an ordinary record: what it stood for in a capture is over */
-		ev->cap_id = 0;
+		__atomic_store_n(&ev->cap_id, 0, __ATOMIC_RELEASE);
 		deps_set(&ev->cap_deps, &ev->cap_ndeps, NULL, 0);
 	}
 	pthread_mutex_unlock(&capture_lock);
@@ -320,7 +322,7 @@ void vgpu_capture_forget_stream(CUstream s)
 void vgpu_capture_forget_event(CUevent ev)
 {
 	pthread_mutex_lock(&capture_lock);
-	ev->cap_id = 0;
+	__atomic_store_n(&ev->cap_id, 0, __ATOMIC_RELEASE);
 	deps_set(&ev->cap_deps, &ev->cap_ndeps, NULL, 0);
 	pthread_mutex_unlock(&capture_lock);
 }

@@ -214,7 +214,7 @@ struct vgpu_range {
 	struct CUctx_st *ctx;	/* the context it belongs to (device memory), or NULL */
 	unsigned int flags;	/* host memory: the CU_MEMHOST* flags; device: 0 */
 	bool registered;	/* host memory: cuMemHostRegister'ed, not allocated here */
-	uint64_t id;		/* process-wide unique id (CU_POINTER_ATTRIBUTE_BUFFER_ID) */
+	uint64_t id;		/* process-wide unique id (CU_POINTER_ATTRIBUTE_BUFFER_ID), set by vgpu_range_add */
 };
 
 struct vgpu_ranges {
@@ -225,9 +225,9 @@ struct vgpu_ranges {
 
 extern struct vgpu_ranges vgpu_dev_ranges;	/* cuMemAlloc'ed device memory */
 extern struct vgpu_ranges vgpu_host_ranges;	/* pinned (page-locked) host memory */
-extern uint64_t vgpu_buffer_ids;		/* last id handed out (atomic) */
 
-int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r);	/* 0 or -1 (ENOMEM) */
+/* Add r with a new process-wide id (r->id is ignored); 0 or -1 (ENOMEM). */
+int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r);
 /* Remove the range starting exactly at base; false if there is none. */
 bool vgpu_range_del(struct vgpu_ranges *t, uint64_t base, struct vgpu_range *out);
 /* The range containing addr; false if none does. */

@@ -41,8 +41,7 @@ CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int flags)
 	if (posix_memalign(&p, HOST_ALIGN, bytesize))
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	if (vgpu_range_add(&vgpu_host_ranges, &(struct vgpu_range){
-		.base = (uintptr_t)p, .size = bytesize, .ctx = c, .flags = flags,
-		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) })) {
+		.base = (uintptr_t)p, .size = bytesize, .ctx = c, .flags = flags })) {
 		free(p);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -97,8 +96,7 @@ CUresult cuMemHostRegister_v2(void *p, size_t bytesize, unsigned int flags)
 	}
 	pthread_mutex_unlock(&vgpu_host_ranges.lock);
 	if (vgpu_range_add(&vgpu_host_ranges, &(struct vgpu_range){
-		.base = a, .size = bytesize, .ctx = c, .flags = flags, .registered = true,
-		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) }))
+		.base = a, .size = bytesize, .ctx = c, .flags = flags, .registered = true }))
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	return CUDA_SUCCESS;
 }

@@ -37,8 +37,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 		return rc;
 	/* remembered for the calls that take a bare address (ranges.c) */
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = p, .size = bytesize, .ctx = c,
-		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) })) {
+		.base = p, .size = bytesize, .ctx = c })) {
 		vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, p);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -319,16 +318,11 @@ CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int ui, size_t n, CUstream s
  */
 CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s)
 {
-	/* graph-owned allocations (memory nodes) are not served: refuse in a capture */
-	if (vgpu_capturing(s))
-		return vgpu_capture_refuse(s);
 	return vgpu_pool_alloc(dptr, bytesize, NULL, s);
 }
 
 CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s)
 {
-	if (vgpu_capturing(s))
-		return vgpu_capture_refuse(s);
 	return vgpu_mem_free_async(dptr, s);
 }
 

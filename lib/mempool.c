@@ -275,6 +275,9 @@ CUresult vgpu_pool_alloc(CUdeviceptr *dptr, size_t bytesize, struct CUmemPoolHan
 
 	if (rc)
 		return rc;
+	/* graph-owned allocations (memory nodes) are not served: refused in a capture */
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
 		return rc;
@@ -290,8 +293,7 @@ CUresult vgpu_pool_alloc(CUdeviceptr *dptr, size_t bytesize, struct CUmemPoolHan
 	if (rc)
 		return rc;
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = p, .size = bytesize, .ctx = c,
-		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) })) {
+		.base = p, .size = bytesize, .ctx = c })) {
 		vgpu_mem_free_async(p, s);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -309,6 +311,8 @@ CUresult vgpu_mem_free_async(CUdeviceptr dptr, CUstream s)
 
 	if (rc)
 		return rc;
+	if (vgpu_capturing(s))
+		return vgpu_capture_refuse(s);
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
 		return rc;
@@ -327,8 +331,6 @@ CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize, CUmemoryPoo
 {
 	CUresult rc = vgpu_obj_arg(pool, VGPU_OBJ_POOL);
 
-	if (!rc && vgpu_capturing(s))
-		return vgpu_capture_refuse(s);	/* no memory nodes: see cuMemAllocAsync */
 	return rc ? rc : vgpu_pool_alloc(dptr, bytesize, (struct CUmemPoolHandle_st *)pool, s);
 }
 

@@ -14,7 +14,7 @@
 
 struct vgpu_ranges vgpu_dev_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct vgpu_ranges vgpu_host_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
-uint64_t vgpu_buffer_ids;
+static uint64_t buffer_ids;	/* last CU_POINTER_ATTRIBUTE_BUFFER_ID handed out (atomic) */
 
 /* Index of the first range whose base is > addr. */
 static size_t upper(const struct vgpu_ranges *t, uint64_t addr)
@@ -52,6 +52,7 @@ int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r)
 	i = upper(t, r->base);
 	memmove(&t->r[i + 1], &t->r[i], (t->n - i) * sizeof(*t->r));
 	t->r[i] = *r;
+	t->r[i].id = __atomic_add_fetch(&buffer_ids, 1, __ATOMIC_RELAXED);
 	t->n++;
 out:
 	pthread_mutex_unlock(&t->lock);

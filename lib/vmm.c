@@ -138,8 +138,7 @@ CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 	if (rc)
 		return rc;
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = ptr, .size = size,
-		.id = __atomic_add_fetch(&vgpu_buffer_ids, 1, __ATOMIC_RELAXED) })) {
+		.base = ptr, .size = size })) {
 		call_u64s(VGPU_OP_VMM_UNMAP, 2, (uint64_t[]){ ptr, size });
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
