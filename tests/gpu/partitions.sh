@@ -33,14 +33,9 @@ within() { # within A B RATIO TOL: |A/B - RATIO| <= TOL * RATIO
 		'BEGIN { q = (b > 0) ? a / b : 0; d = q - r; if (d < 0) d = -d; exit !(d <= t * r) }'
 }
 
-"$B/bin/vgpu-server" --backend "$BACKEND" --listen 127.0.0.1:0 > "$TMP/srv.out" 2> "$TMP/srv.log" &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/srv.out")
-	[ -n "${PORT:-}" ] && break
-	sleep 0.1
-done
+. "$(dirname "$0")/server.sh"
+trap 'stop_server; rm -rf "$TMP"' EXIT
+start_server "$B" "$BACKEND" "$TMP" || exit 1
 S=127.0.0.1:$PORT
 CTL="$B/bin/vgpuctl -s $S"
 run() { # run PARTITION PROGRAM ARGS...: through vgpu's direct transport

@@ -25,22 +25,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "$BUILD" && pwd) || exit 2
 TMP=$(mktemp -d)
 SERVER_PID=
+. "$HERE/../gpu/server.sh"
 cleanup() {
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+	stop_server
 	rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
 
-"$BUILD/bin/vgpu-server" --backend cuda --listen 127.0.0.1:0 >"$TMP/server.out" \
-	2>"$TMP/server.log" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$TMP/server.out")
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] || { echo "run-gpu: vgpu-server did not start" >&2; cat "$TMP/server.log" >&2; exit 1; }
+start_server "$BUILD" cuda "$TMP" || exit 1
 
 PY=${PYTHON:-python3}
 echo "== native"
