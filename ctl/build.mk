@@ -17,7 +17,7 @@ $(LIBVGPUCTL): $(CTL_LIB_OBJS)
 
 $(VGPUCTL): $(BUILD)/ctl/vgpuctl.o $(LIBVGPUCTL) $(LIBVGPUCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(INIH_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(STATIC_INIH_LIBS)
 
 PROGRAMS += $(VGPUCTL)
 LIBRARIES += $(LIBVGPUCTL)

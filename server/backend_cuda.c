@@ -416,7 +416,7 @@ static CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid
 		CU_LAUNCH_PARAM_END,
 	};
 	/* bracketed by events when the session's partition is scheduled */
-	pair = cuda_timing_start(b, ctx, stream);
+	pair = cuda_timing_start(b, ctx, stream, cuda_launch_key(func, grid));
 	rc = b->f.LaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1], block[2],
 			       shared_bytes, stream, NULL, buf ? extra : NULL);
 	cuda_timing_stop(b, ctx, stream, pair, rc == CUDA_SUCCESS);
@@ -557,6 +557,7 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.utilization = cuda_utilization,
 	.kernel_timing = cuda_kernel_timing,
 	.kernel_time = cuda_kernel_time,
+	.kernel_pending = cuda_kernel_pending,
 	.vmm_granularity = cuda_vmm_granularity,
 	.vmm_create = cuda_vmm_create,
 	.vmm_release = cuda_vmm_release,

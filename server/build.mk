@@ -13,8 +13,11 @@ LIBVGPUSERVER := $(BUILD)/server/libvgpuserver.a
 # values only) and reaches libcuda.so.1 through dlopen at run time
 CFLAGS_server := -I$(CUDA_INC)
 SERVER_LIBS := -ldl
-# --partitions FILE (partition_conf.c, vgpu-server only) is read with libinih
-SERVER_INIH_LIBS ?= $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+# --partitions FILE (partition_conf.c, vgpu-server only) is read with libinih,
+# linked statically: GPU hosts (other distributions) need not have it, and
+# vgpuctl (ctl/build.mk) runs there too
+STATIC_INIH_LIBS ?= -Wl,-Bstatic -linih -Wl,-Bdynamic
+SERVER_INIH_LIBS ?= $(STATIC_INIH_LIBS)
 
 VGPU_SERVER := $(BUILD)/bin/vgpu-server
 VGPU_STAT := $(BUILD)/bin/vgpu-stat

@@ -107,6 +107,12 @@ struct cuda_be {
 	bool timing;			/* time launches */
 	struct cuda_timing *timings;	/* one per context that launched while timing */
 	uint64_t timed_ns;		/* completed, not yet collected */
+	bool contended;			/* as the scheduler last said (kernel_time) */
+	/* each launch shape's uncontended time (backend_cuda_timing.c) */
+	struct cuda_solo {
+		uint64_t key;		/* function and grid; 0: free */
+		uint64_t ns;
+	} solo[64];
 };
 
 struct cuda_ctx {
@@ -135,19 +141,23 @@ CUresult cuda_utilization(void *be, int dev, unsigned int *gpu, unsigned int *me
 
 /*
  * Kernel times (backend_cuda_timing.c).  Around a launch, in ctx (current):
- * timing_start records a start event on stream and returns its pair's
+ * timing_start records a start event on stream for a launch of shape key
+ * (cuda_launch_key: function and grid) and returns its pair's
  * number (-1: not timed); timing_stop records the end event when the
  * launch went out, else gives the pair back.  timing_drop, before the
  * context is released: collect what completed and destroy the events.
  */
-int cuda_timing_start(struct cuda_be *b, struct cuda_ctx *c, CUstream stream);
+int cuda_timing_start(struct cuda_be *b, struct cuda_ctx *c, CUstream stream, uint64_t key);
 void cuda_timing_stop(struct cuda_be *b, struct cuda_ctx *c, CUstream stream, int pair,
 		      bool launched);
 void cuda_timing_drop(struct cuda_be *b, struct cuda_ctx *c);
 /* At close: drop what contexts still alive left (normally nothing). */
 void cuda_timing_fini(struct cuda_be *b);
 void cuda_kernel_timing(void *be, bool on);
-uint64_t cuda_kernel_time(void *be);
+uint64_t cuda_kernel_time(void *be, bool contended);
+uint32_t cuda_kernel_pending(void *be);
+/* A launch's shape for the uncontended-time table: function and grid. */
+uint64_t cuda_launch_key(const void *func, const uint32_t grid[3]);
 
 /* Make ctx current on this thread before a call that works in a context. */
 CUresult cuda_use(struct cuda_be *b, void *ctx);

@@ -42,11 +42,16 @@ struct part_gpu {
 	uint64_t total;
 };
 
-/* One attached session.  pid 0: free.  charged: written by its session only. */
+/*
+ * One attached session.  pid 0: free.  charged, wants_until: written by its
+ * session only; wants_until (atomic) is read by every other session's launch
+ * decisions, and a dead session's stops counting when its record is freed.
+ */
 struct part_rec {
 	int32_t pid;
 	uint32_t part;		/* index into parts[] */
 	uint64_t charged;
+	uint64_t wants_until;	/* CLOCK_MONOTONIC ns: it wants the GPU until then */
 };
 
 struct vgpu_part_shm {
@@ -354,6 +359,7 @@ CUresult vgpu_part_attach(struct vgpu_partitions *t, const char *name, uint32_t 
 			continue;
 		r->part = (uint32_t)(p - m->parts);
 		__atomic_store_n(&r->charged, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r->wants_until, 0, __ATOMIC_RELAXED);
 		r->pid = pid;
 		p->sessions++;
 		*rec = (int)i;
@@ -479,6 +485,19 @@ void vgpu_part_gpu_charge(struct vgpu_partitions *t, int rec, uint64_t us, uint6
 	vgpu_sched_window_add(&m->parts[m->rec[rec].part].busy, now_ns, us);
 }
 
+void vgpu_part_set_demand(struct vgpu_partitions *t, int rec, uint32_t kernels,
+			  uint64_t now_ns)
+{
+	/*
+	 * A session with nothing in flight still counts for a moment: between
+	 * one kernel's end and its next launch there is always a gap (the
+	 * client's turn, a busy CPU), and the other partitions must not take
+	 * every such gap for the end of its work.
+	 */
+	__atomic_store_n(&t->shm->rec[rec].wants_until,
+			 kernels ? UINT64_MAX : now_ns + VGPU_SCHED_WANT_GRACE_NS, __ATOMIC_RELAXED);
+}
+
 /*
  * Without the lock: partitions come and go meanwhile, so this is a
  * moment's estimate (a slot being created or deleted is seen or not),
@@ -490,21 +509,45 @@ void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_n
 {
 	const struct vgpu_part_shm *m = t->shm;
 	const struct part *me = &m->parts[m->rec[rec].part];
+	bool wants[VGPU_PART_MAX] = { false };
 
 	memset(l, 0, sizeof(*l));
 	l->share = __atomic_load_n(&me->compute_share, __ATOMIC_RELAXED);
+	/* which other partitions of the GPU have a session that wants it now */
+	for (uint32_t i = 0; i < m->nrec; i++) {
+		const struct part_rec *r = &m->rec[i];
+		uint32_t part = __atomic_load_n(&r->part, __ATOMIC_RELAXED);
+
+		if (!__atomic_load_n(&r->pid, __ATOMIC_RELAXED) || part >= VGPU_PART_MAX ||
+		    &m->parts[part] == me || m->parts[part].gpu != me->gpu)
+			continue;
+		if (__atomic_load_n(&r->wants_until, __ATOMIC_RELAXED) > now_ns) {
+			wants[part] = true;
+			l->contenders++;
+		}
+	}
 	for (int i = 0; i < VGPU_PART_MAX; i++) {
 		const struct part *p = &m->parts[i];
+		uint32_t share;
 		uint64_t us;
 
 		if (!__atomic_load_n(&p->id, __ATOMIC_ACQUIRE) || p->gpu != me->gpu)
 			continue;
 		us = vgpu_sched_window_sum(&p->busy, now_ns);
 		l->total_us += us;
-		if (p == me)
+		if (p == me) {
 			l->own_us = us;
-		else if (us)
+			continue;
+		}
+		if (us)
 			l->others++;
+		share = __atomic_load_n(&p->compute_share, __ATOMIC_RELAXED);
+		/* the wanting partition furthest behind its share (none: 0 share) */
+		if (wants[i] && share &&
+		    (!l->behind_share || us * 100 / share < l->behind_us * 100 / l->behind_share)) {
+			l->behind_us = us;
+			l->behind_share = share;
+		}
 	}
 }
 

@@ -142,6 +142,9 @@ struct vgpu_sched_load;
 void vgpu_part_gpu_charge(struct vgpu_partitions *t, int rec, uint64_t us, uint64_t now_ns);
 void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_ns,
 			struct vgpu_sched_load *l);
+/* At now_ns the record's session has this many kernels in flight or waiting. */
+void vgpu_part_set_demand(struct vgpu_partitions *t, int rec, uint32_t kernels,
+			  uint64_t now_ns);
 
 struct vgpu_backend_ops;
 struct vgpu_server_config;

@@ -29,15 +29,12 @@
 #define VGPU_SCHED_BUCKETS	5		/* window: 400-500 ms */
 /* a single throttled launch never waits longer than this */
 #define VGPU_SCHED_WAIT_MAX_NS	(2 * VGPU_SCHED_BUCKETS * VGPU_SCHED_BUCKET_NS)
-/*
- * The GPU counts as busy when its partitions used this much of the window:
- * a little under 100, because the time of kernels still running is not
- * charged yet, and an idle gap that is only that uncharged time would let
- * every partition launch alike, the ones over their share included.
- */
-#define VGPU_SCHED_BUSY_PCT	90
 /* nor looks again sooner than this: no spinning on the table */
-#define VGPU_SCHED_SLEEP_MIN_NS	1000000ull	/* 1 ms */
+#define VGPU_SCHED_SLEEP_MIN_NS	250000ull	/* 250 us */
+/* a session with no kernel in flight or waiting still wants the GPU this long */
+#define VGPU_SCHED_WANT_GRACE_NS	20000000ull	/* 20 ms */
+/* nor later: the others may stop wanting the GPU at any moment */
+#define VGPU_SCHED_SLEEP_MAX_NS	10000000ull	/* 10 ms */
 
 /* One partition's GPU time per bucket; lives in the shared table, zeroed = empty. */
 struct vgpu_sched_window {
@@ -50,7 +47,13 @@ struct vgpu_sched_load {
 	uint64_t own_us;	/* GPU time its sessions used in the window */
 	uint64_t total_us;	/* of all partitions of its GPU, its own included */
 	uint32_t others;	/* other partitions of the GPU that used any */
-	uint64_t next_us;	/* what the launch asked about will likely take */
+	uint64_t slack_us;	/* how far ahead it may be: about one of its kernels */
+	uint32_t contenders;	/* sessions of other partitions of the GPU that have
+				 * kernels in flight or waiting to launch now, or had
+				 * within VGPU_SCHED_WANT_GRACE_NS */
+	/* of those partitions, the one that used least for its share: its use and share */
+	uint64_t behind_us;
+	uint32_t behind_share;	/* 0: none of them has a share */
 };
 
 /* Charge us microseconds of GPU time at now_ns (CLOCK_MONOTONIC).  Lock-free. */
@@ -63,13 +66,15 @@ uint64_t vgpu_sched_window_us(uint64_t now_ns);
 /*
  * The policy, pure: 0 when a session of the partition l describes may
  * launch at now_ns, else how long (ns) to sleep before asking again.  It
- * waits only when all of these hold: its share is below 100, another
- * partition of its GPU used GPU time in the window, the partition used
- * more than its share of the window (counting half of next_us: see
- * sched.c), and the GPU was busy (the
- * partitions' times add up to at least VGPU_SCHED_BUSY_PCT of the
- * window); so a partition alone, or beside partitions that leave the GPU
- * idle, is not held back (work-conserving, to within that 10%).
+ * waits only when its share is below 100 and another partition of its GPU
+ * that wants the GPU now (kernels in flight or waiting) used less of the
+ * window for its share than this one (own_us over share against
+ * behind_us over behind_share), by more than slack_us for a full share.  So a
+ * partition alone, or beside partitions that have nothing to run, is never
+ * held back (work-conserving), the one furthest behind always goes (no
+ * two wait for each other), and partitions that all want the GPU use it
+ * in proportion to their shares, whatever part of the time it spends
+ * switching between them.
  */
 uint64_t vgpu_sched_delay(const struct vgpu_sched_load *l, uint64_t now_ns);
 

@@ -49,6 +49,7 @@ struct session {
 	uint64_t sched_kernel_ns;	/* all kernel time collected, and */
 	uint64_t sched_launches;	/* the launches let go: their mean */
 	uint64_t sched_wait_ns;		/* time its launches were held back */
+	uint32_t sched_demand;		/* kernels in flight or waiting, as published */
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;

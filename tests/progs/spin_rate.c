@@ -4,7 +4,9 @@
  * 1) and wait for it, again and again for SECONDS, then print
  * "spin_rate: N launches in S s = R/s".  Kernel-bound work whose rate is
  * what a compute share divides: tests/gpu/partitions.sh runs one per
- * tenant and compares the rates.
+ * tenant and compares the rates.  SPIN_EVERY=S: also print the rate of
+ * each S seconds as "spin_rate: T s: R/s" (T: the interval's end), to see
+ * one tenant's rate change while something happens beside it.
  */
 #include "tests/progs/prog.h"
 
@@ -22,6 +24,8 @@ int main(int argc, char **argv)
 {
 	int ms = argc > 1 ? atoi(argv[1]) : 0;
 	double secs = argc > 2 ? atof(argv[2]) : 0, t0, t;
+	double every = getenv("SPIN_EVERY") ? atof(getenv("SPIN_EVERY")) : 0, mark = every;
+	unsigned long at_mark = 0;
 	unsigned int blocks = argc > 3 ? (unsigned int)strtoul(argv[3], NULL, 0) : 1;
 	void *params[] = { &ms };
 	unsigned long n = 0;
@@ -42,6 +46,12 @@ int main(int argc, char **argv)
 		CK(cuCtxSynchronize());
 		n++;
 		t = now_s() - t0;
+		if (every > 0 && t >= mark) {
+			printf("spin_rate: %.2f s: %.2f/s\n", t, (n - at_mark) / (t - mark + every));
+			fflush(stdout);
+			at_mark = n;
+			mark = t + every;
+		}
 	} while (t < secs);
 	printf("spin_rate: %lu launches in %.2f s = %.2f/s\n", n, t, n / t);
 	return 0;

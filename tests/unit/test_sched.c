@@ -76,35 +76,51 @@ static void test_policy(void **state)
 {
 	uint64_t now = 1000 * BUCKET + BUCKET / 2;
 	uint64_t win = vgpu_sched_window_us(now), d;
+	/* 25% against a 75% partition that wants the GPU and used as much */
 	struct vgpu_sched_load l = {
-		.share = 25, .own_us = win / 2, .total_us = 2 * win, .others = 1,
+		.share = 25, .own_us = win / 2, .total_us = win, .others = 1, .contenders = 1,
+		.behind_us = win / 2, .behind_share = 75,
 	};
 
-	/* over its share of a busy GPU beside another partition: waits */
+	/* ahead of the one that wants it: waits, 1-10 ms, never past a bucket boundary */
 	d = vgpu_sched_delay(&l, now);
-	assert_true(d >= VGPU_SCHED_SLEEP_MIN_NS && d <= BUCKET);
-	/* but never sooner than the next bucket boundary's time leaves ... */
+	assert_true(d >= VGPU_SCHED_SLEEP_MIN_NS && d <= VGPU_SCHED_SLEEP_MAX_NS);
 	assert_true(d <= BUCKET - now % BUCKET);
-	/* alone on its GPU, at 100%, within its share, or the GPU not full: goes */
-	l.others = 0;
+	/* nobody else wants the GPU now, at 100%, or the others have no share: goes */
+	l.contenders = 0;
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
-	l.others = 1;
+	l.contenders = 2;
 	l.share = 100;
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
 	l.share = 25;
-	l.own_us = win / 4;
+	l.behind_share = 0;
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
-	l.own_us = win / 2;
-	l.total_us = win * VGPU_SCHED_BUSY_PCT / 100 - 1;
+	l.behind_share = 75;
+	/* level for the shares (1 : 3) or behind: goes, whatever the window's length */
+	l.own_us = 1000;
+	l.behind_us = 3000;
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
-	/* just over: looks again when the growing window covers it, at least 1 ms on */
-	l.total_us = 2 * win;
-	l.own_us = win / 4 + 1;
+	l.own_us = 999;
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
+	/* just ahead: looks again soon (the one behind catches up at 1 us per us) */
+	l.own_us = 1001;
 	assert_int_equal(vgpu_sched_delay(&l, now), VGPU_SCHED_SLEEP_MIN_NS);
-	/* half the kernel about to go counts: within its share but for that, it waits */
-	l.own_us = win / 4 - 2000;
+	/* far ahead: at most 10 ms, the others may stop wanting it any moment */
+	l.own_us = win;
+	l.behind_us = 0;
+	assert_int_equal(vgpu_sched_delay(&l, now), VGPU_SCHED_SLEEP_MAX_NS);
+	/* two partitions level with each other: neither waits for the other */
+	l.own_us = 2000;
+	l.behind_us = 6000;
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
-	l.next_us = 5000;
+	l = (struct vgpu_sched_load){ .share = 75, .own_us = 6000, .contenders = 1,
+				      .behind_us = 2000, .behind_share = 25 };
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
+	/* ahead by less than the slack (a kernel, per full share) still goes */
+	l = (struct vgpu_sched_load){ .share = 25, .own_us = 1100, .contenders = 1,
+				      .behind_us = 3000, .behind_share = 75, .slack_us = 500 };
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
+	l.own_us = 1200;
 	assert_true(vgpu_sched_delay(&l, now) >= VGPU_SCHED_SLEEP_MIN_NS);
 }
 
