@@ -99,6 +99,13 @@ struct vgpu_backend_ops {
 	void (*kernel_timing)(void *be, bool on);
 	uint64_t (*kernel_time)(void *be, bool contended);
 	uint32_t (*kernel_pending)(void *be);
+	/*
+	 * Optional, before the session's first context: give the contexts it
+	 * makes on device ordinal share percent of the GPU's SMs (spatial
+	 * sharing).  CUDA_ERROR_NOT_SUPPORTED where the GPU cannot (no MPS):
+	 * the session is then time-sliced by the scheduler.
+	 */
+	CUresult (*compute_limit)(void *be, int ordinal, uint32_t share);
 
 	CUresult (*stream_create)(void *be, void *ctx, unsigned int flags, int priority,
 				  void **stream);

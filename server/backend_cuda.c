@@ -139,6 +139,49 @@ static CUresult cuda_device_info(void *be, int ordinal, struct vgpu_device_info 
 	return CUDA_SUCCESS;
 }
 
+/*
+ * Spatial sharing (vgpu-server --spatial, under NVIDIA's MPS): a partition's
+ * session gets a context of its own limited to its share of the SMs, so
+ * tenants run side by side instead of taking turns.  The driver offers
+ * that only to MPS clients (cuDeviceGetExecAffinitySupport says so).
+ */
+static CUresult cuda_compute_limit(void *be, int ordinal, uint32_t share)
+{
+	struct cuda_be *b = be;
+	CUdevice dev;
+	int ok = 0;
+
+	if (!share || share >= 100)
+		return CUDA_SUCCESS;
+	if (!b->f.CtxCreateParams || !b->f.CtxDestroy || !b->f.DeviceGetExecAffinitySupport)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	if (b->f.DeviceGet(&dev, ordinal) ||
+	    b->f.DeviceGetExecAffinitySupport(&ok, CU_EXEC_AFFINITY_TYPE_SM_COUNT, dev) || !ok)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	b->sm_share = share;
+	return CUDA_SUCCESS;
+}
+
+static CUresult ctx_create_sm_share(struct cuda_be *b, struct cuda_ctx *c)
+{
+	CUexecAffinityParam p = { .type = CU_EXEC_AFFINITY_TYPE_SM_COUNT };
+	CUctxCreateParams cp = { .execAffinityParams = &p, .numExecAffinityParams = 1 };
+	int sms = 0;
+	CUresult rc;
+
+	rc = b->f.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, c->dev);
+	if (rc)
+		return rc;
+	/* rounded up, at least one: the driver rounds to what the GPU can split */
+	p.param.smCount.val = (sms * b->sm_share + 99) / 100;
+	if (!p.param.smCount.val)
+		p.param.smCount.val = 1;
+	rc = b->f.CtxCreateParams(&c->c, &cp, 0, c->dev);
+	if (rc == CUDA_SUCCESS)
+		c->own = true;
+	return rc;
+}
+
 static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void **ctx)
 {
 	struct cuda_be *b = be;
@@ -148,7 +191,9 @@ static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void 
 	if (!c)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	rc = b->f.DeviceGet(&c->dev, ordinal);
-	if (rc == CUDA_SUCCESS)
+	if (rc == CUDA_SUCCESS && b->sm_share)
+		rc = ctx_create_sm_share(b, c);
+	else if (rc == CUDA_SUCCESS)
 		rc = b->f.PrimaryCtxRetain(&c->c, c->dev);
 	if (rc) {
 		free(c);
@@ -170,7 +215,7 @@ static CUresult cuda_ctx_destroy(void *be, void *ctx)
 		b->f.CtxSetCurrent(NULL);
 		b->current = NULL;
 	}
-	rc = b->f.PrimaryCtxRelease(c->dev);
+	rc = c->own ? b->f.CtxDestroy(c->c) : b->f.PrimaryCtxRelease(c->dev);
 	free(c);
 	return rc;
 }
@@ -558,6 +603,7 @@ const struct vgpu_backend_ops vgpu_backend_cuda = {
 	.kernel_timing = cuda_kernel_timing,
 	.kernel_time = cuda_kernel_time,
 	.kernel_pending = cuda_kernel_pending,
+	.compute_limit = cuda_compute_limit,
 	.vmm_granularity = cuda_vmm_granularity,
 	.vmm_create = cuda_vmm_create,
 	.vmm_release = cuda_vmm_release,

@@ -25,6 +25,10 @@
 	X(PrimaryCtxRelease, cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", \
 	  "cuDevicePrimaryCtxRelease", 1)					\
 	X(CtxSetCurrent, cuCtxSetCurrent, "cuCtxSetCurrent", NULL, 1)		\
+	X(CtxCreateParams, cuCtxCreate, "cuCtxCreate_v4", NULL, 0)		\
+	X(CtxDestroy, cuCtxDestroy, "cuCtxDestroy_v2", NULL, 0)		\
+	X(DeviceGetExecAffinitySupport, cuDeviceGetExecAffinitySupport,	\
+	  "cuDeviceGetExecAffinitySupport", NULL, 0)				\
 	X(CtxSynchronize, cuCtxSynchronize, "cuCtxSynchronize", NULL, 1)	\
 	X(MemAlloc, cuMemAlloc, "cuMemAlloc_v2", NULL, 1)			\
 	X(MemFree, cuMemFree, "cuMemFree_v2", NULL, 1)				\
@@ -108,6 +112,7 @@ struct cuda_be {
 	struct cuda_timing *timings;	/* one per context that launched while timing */
 	uint64_t timed_ns;		/* completed, not yet collected */
 	bool contended;			/* as the scheduler last said (kernel_time) */
+	uint32_t sm_share;		/* percent of the SMs for its contexts; 0: all */
 	/* each launch shape's uncontended time (backend_cuda_timing.c) */
 	struct cuda_solo {
 		uint64_t key;		/* function and grid; 0: free */
@@ -118,6 +123,7 @@ struct cuda_be {
 struct cuda_ctx {
 	CUcontext c;
 	CUdevice dev;
+	bool own;			/* made with an SM count (cuCtxDestroy), not primary */
 	struct cuda_timing *timing;	/* its launches' event pairs, or NULL */
 };
 

@@ -51,6 +51,9 @@ static void usage(FILE *f)
 		"  --syslog             log to syslog instead of stderr\n"
 		"  --admin-any          accept partition administration from any peer\n"
 		"                       (default: loopback only)\n"
+		"  --spatial            partitions' compute shares as SM limits under NVIDIA MPS\n"
+		"                       (side by side; a fatal fault may reach the others),\n"
+		"                       else time-sliced\n"
 		"  --partitions FILE    create the partitions FILE describes at start\n",
 		DEFAULT_MAX_SESSIONS);
 }
@@ -89,6 +92,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "syslog", no_argument, NULL, 's' },
 		{ "max-sessions", required_argument, NULL, 'n' },
 		{ "admin-any", no_argument, NULL, 'A' },
+		{ "spatial", no_argument, NULL, 'S' },
 		{ "partitions", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -126,6 +130,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'A':
 			o->cfg.admin_any = true;
+			break;
+		case 'S':
+			o->cfg.spatial = true;
 			break;
 		case 'P':
 			o->partitions = optarg;

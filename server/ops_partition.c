@@ -67,7 +67,8 @@ void sess_part_detach(struct session *s)
 			 (unsigned long long)(s->sched_wait_ns / 1000000));
 	vgpu_part_detach(s->cfg->parts, s->part_rec);
 	s->part_rec = -1;
-	s->sched_demand = 0;	/* the record, and what it published, are gone */
+	s->sched_demand = 0;
+	s->sched_spatial = false;	/* the record, and what it published, are gone */
 }
 
 void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total)
@@ -194,7 +195,7 @@ int op_partition_attach(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf
 		return rc;
 	log_info("session %u: attached to partition %s (%llu bytes, compute %u%%)", s->id,
 		 name, (unsigned long long)pi.mem_limit, pi.compute_share);
-	sess_sched_attach(s);
+	sess_sched_attach(s, pi.compute_share);
 	resp = (struct vgpu_partition_attach_resp){
 		.id = pi.id, .gpu = pi.gpu, .mem_limit = pi.mem_limit,
 		.compute_share = pi.compute_share, .priority = pi.priority,

@@ -128,14 +128,32 @@ uint64_t vgpu_sched_delay(const struct vgpu_sched_load *l, uint64_t now_ns)
 
 /* ---- a session's side ---------------------------------------------------- */
 
+/* Attached, and time-sliced (a spatial share needs no scheduling). */
 static bool attached(const struct session *s)
 {
 	return s->part_rec >= 0;
 }
 
-void sess_sched_attach(struct session *s)
+static bool scheduled(const struct session *s)
 {
-	if (attached(s) && s->ops->kernel_timing)
+	return attached(s) && !s->sched_spatial;
+}
+
+void sess_sched_attach(struct session *s, uint32_t share)
+{
+	if (!attached(s))
+		return;
+	if (s->cfg->spatial && s->ops->compute_limit) {
+		CUresult rc = s->ops->compute_limit(s->be, (int)s->dev_base, share);
+
+		s->sched_spatial = rc == CUDA_SUCCESS && share && share < 100;
+		if (rc)
+			log_info("session %u: no spatial share on this GPU (CUresult %d, MPS not "
+				 "running?): time-sliced", s->id, (int)rc);
+		if (s->sched_spatial)
+			return;	/* the GPU keeps it to its SMs: nothing to time */
+	}
+	if (s->ops->kernel_timing)
 		s->ops->kernel_timing(s->be, true);
 }
 
@@ -154,7 +172,7 @@ void sess_sched_harvest(struct session *s)
 	struct vgpu_sched_load l;
 	uint64_t ns, now = vgpu_sched_now();
 
-	if (!attached(s) || !s->ops->kernel_time)
+	if (!scheduled(s) || !s->ops->kernel_time)
 		return;
 	vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
 	ns = s->ops->kernel_time(s->be, l.contenders > 0);
@@ -183,7 +201,7 @@ void sess_sched_launch(struct session *s)
 	struct vgpu_sched_load l;
 	uint64_t start, now, d, slack;
 
-	if (!attached(s))
+	if (!scheduled(s))
 		return;
 	sess_sched_harvest(s);
 	/* launches still running make it a little low */

@@ -25,6 +25,11 @@ struct vgpu_server_config {
 	 */
 	struct vgpu_partitions *parts;
 	bool admin_any;		/* partition administration from any peer, not only loopback */
+	/*
+	 * Partitions' compute shares as SM limits (MPS execution affinity)
+	 * where the GPU offers them, instead of time-slicing.
+	 */
+	bool spatial;
 };
 
 /*

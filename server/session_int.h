@@ -49,6 +49,7 @@ struct session {
 	uint64_t sched_kernel_ns;	/* all kernel time collected, and */
 	uint64_t sched_launches;	/* the launches let go: their mean */
 	uint64_t sched_wait_ns;		/* time its launches were held back */
+	bool sched_spatial;		/* its share is SMs of its own (--spatial) */
 	uint32_t sched_demand;		/* kernels in flight or waiting, as published */
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
@@ -115,7 +116,7 @@ void sess_part_learn_gpus(struct session *s);
  * before each LAUNCH, sleep while the partition is over its share.
  * harvest: after each request, charge the kernel time that completed.
  */
-void sess_sched_attach(struct session *s);
+void sess_sched_attach(struct session *s, uint32_t share);
 void sess_sched_launch(struct session *s);
 void sess_sched_harvest(struct session *s);
 
