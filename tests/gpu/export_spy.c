@@ -11,9 +11,9 @@
  *
  *   LD_LIBRARY_PATH=DIR_WITH_THIS_AS_libcuda.so.1 program 2>spy.log
  *
- * The runtime fetches everything through cuGetProcAddress, so that is all
- * this library exports; cuGetExportTable and cuGetProcAddress itself are
- * answered by wrappers.  Works for slots with at most six integer or
+ * Built by tests/gpu/build_spy.sh, which adds a forwarding stub for every
+ * other driver name; cuGetExportTable and cuGetProcAddress (through which
+ * the runtime fetches everything) are answered by wrappers here.  Works for slots with at most six integer or
  * pointer arguments (x86-64 SysV), which covers what has been seen.
  */
 #define _GNU_SOURCE
@@ -21,6 +21,8 @@
 #undef cuGetProcAddress
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,16 @@
 #define MAX_SLOTS	128
 #define MAX_TABLES	8
 
-typedef uint64_t (*slot_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+/*
+ * Slots are forwarded with twelve integer arguments: the last six are read
+ * from the caller's stack whether it passed them or not (harmless reads),
+ * so slots with up to twelve integer arguments keep working.
+ */
+typedef uint64_t (*slot_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+			    uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+#define ARGS12	uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f, \
+		uint64_t g, uint64_t h, uint64_t i, uint64_t j, uint64_t k, uint64_t l
+#define PASS12	a, b, c, d, e, f, g, h, i, j, k, l
 
 static void *real_lib;
 static CUresult (*real_gpa)(const char *, void **, int, cuuint64_t,
@@ -48,38 +59,102 @@ static struct spied {
 } spied[MAX_TABLES];
 static int nspied;
 
-static void init(void)
+/* A crash inside a spied slot: where, so a log ends with more than "Segmentation fault". */
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	uint64_t rip = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+	Dl_info di = { 0 };
+	char msg[512];
+	int n;
+
+	dladdr((void *)(uintptr_t)rip, &di);
+	n = snprintf(msg, sizeof(msg), "spy: signal %d at %#llx (%s+%#llx), address %p\n", sig,
+		     (unsigned long long)rip, di.dli_fname ? di.dli_fname : "?",
+		     (unsigned long long)(rip - (uint64_t)(uintptr_t)di.dli_fbase), si->si_addr);
+	if (write(2, msg, n) < 0)
+		_exit(128 + sig);
+	_exit(128 + sig);
+}
+
+extern const char *const spy_fwd_names[];
+extern void *spy_fwd[] __attribute__((visibility("hidden")));
+
+__attribute__((constructor)) static void init(void)
 {
 	const char *path = getenv("VGPU_SPY_REAL");
 
+	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+
 	if (real_lib)
 		return;
+	sigaction(SIGSEGV, &sa, NULL);
 	real_lib = dlopen(path ? path : "/usr/lib/x86_64-linux-gnu/libcuda.so.1", RTLD_NOW);
 	if (!real_lib) {
 		fprintf(stderr, "spy: %s\n", dlerror());
 		abort();
 	}
+	/* the forwarding stubs of build_spy.sh: NVIDIA's function for each name */
+	for (size_t i = 0; spy_fwd_names[i]; i++)
+		spy_fwd[i] = dlsym(real_lib, spy_fwd_names[i]);
 	real_gpa = (void *)dlsym(real_lib, "cuGetProcAddress_v2");
 	real_gpa1 = (void *)dlsym(real_lib, "cuGetProcAddress");
 	real_export = (void *)dlsym(real_lib, "cuGetExportTable");
 }
 
-/* Up to 32 bytes at p, if readable (process_vm_readv fails instead of faulting). */
-static void dump(const char *when, int i, uint64_t p)
+/* n bytes at p into b, if readable (process_vm_readv fails instead of faulting). */
+static int peek(uint64_t p, void *b, size_t n)
 {
-	uint8_t b[32];
-	struct iovec l = { b, sizeof(b) }, r = { (void *)(uintptr_t)p, sizeof(b) };
-	char hex[3 * sizeof(b) + 1];
+	struct iovec l = { b, n }, r = { (void *)(uintptr_t)p, n };
 
-	if (p < 4096 || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != sizeof(b))
-		return;
-	for (size_t k = 0; k < sizeof(b); k++)
-		sprintf(hex + 3 * k, "%02x ", b[k]);
-	fprintf(stderr, "spy:     %s arg%d -> %s\n", when, i, hex);
+	return p >= 4096 && process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n;
 }
 
-static uint64_t call_slot(int t, int s, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-			  uint64_t e, uint64_t f)
+/*
+ * 64 bytes at p as words, and 32 bytes behind each word that points at
+ * readable memory (structures of pointers show their shape).
+ */
+/* VGPU_SPY_DUMP=N: N bytes (up to 2048) at a pointer and at what an out-argument got */
+static void hexdump(const char *what, int i, uint64_t p)
+{
+	const char *e = getenv("VGPU_SPY_DUMP");
+	size_t n = e ? strtoul(e, NULL, 0) & ~7UL : 0;
+	uint64_t w[256];
+
+	if (n > sizeof(w))
+		n = sizeof(w);
+	while (n && !peek(p, w, n))	/* shorter until readable */
+		n -= 8;
+	if (!n)
+		return;
+	fprintf(stderr, "spy:     %s arg%d %zu bytes:", what, i, n);
+	for (size_t k = 0; k < n / 8; k++)
+		fprintf(stderr, "%s%016llx", k % 8 ? " " : "\nspy:       ", (unsigned long long)w[k]);
+	fprintf(stderr, "\n");
+}
+
+static void dump(const char *when, int i, uint64_t p)
+{
+	uint64_t w[8], inner[4];
+
+	if (!peek(p, w, sizeof(w)))
+		return;
+	fprintf(stderr, "spy:     %s arg%d:", when, i);
+	for (int k = 0; k < 8; k++)
+		fprintf(stderr, " %#llx", (unsigned long long)w[k]);
+	fprintf(stderr, "\n");
+	hexdump(when, i, p);
+	if (when[0] == 'a')
+		hexdump("after *", i, w[0]);
+	for (int k = 0; k < 8; k++) {
+		if (!peek(w[k], inner, sizeof(inner)))
+			continue;
+		fprintf(stderr, "spy:       [%d] -> %#llx %#llx %#llx %#llx\n", k,
+			(unsigned long long)inner[0], (unsigned long long)inner[1],
+			(unsigned long long)inner[2], (unsigned long long)inner[3]);
+	}
+}
+
+static uint64_t call_slot(int t, int s, ARGS12)
 {
 	uint64_t args[6] = { a, b, c, d, e, f }, rv;
 
@@ -89,7 +164,7 @@ static uint64_t call_slot(int t, int s, uint64_t a, uint64_t b, uint64_t c, uint
 		(unsigned long long)d, (unsigned long long)e, (unsigned long long)f);
 	for (int i = 0; i < 6; i++)
 		dump("before", i, args[i]);
-	rv = ((slot_fn)spied[t].real[s])(a, b, c, d, e, f);
+	rv = ((slot_fn)spied[t].real[s])(PASS12);
 	for (int i = 0; i < 6; i++)
 		dump("after ", i, args[i]);
 	fprintf(stderr, "spy:   -> %#llx\n", (unsigned long long)rv);
@@ -98,9 +173,7 @@ static uint64_t call_slot(int t, int s, uint64_t a, uint64_t b, uint64_t c, uint
 
 /* One trampoline per (table, slot): the table and slot are in its name. */
 #define TR(t, s) \
-	static uint64_t tr_##t##_##s(uint64_t a, uint64_t b, uint64_t c, uint64_t d, \
-				     uint64_t e, uint64_t f) \
-	{ return call_slot(t, s, a, b, c, d, e, f); }
+	static uint64_t tr_##t##_##s(ARGS12) { return call_slot(t, s, PASS12); }
 #define TR8(t, s) TR(t, s##0) TR(t, s##1) TR(t, s##2) TR(t, s##3) TR(t, s##4) TR(t, s##5) \
 	TR(t, s##6) TR(t, s##7)
 #define TRT(t) TR8(t, 0) TR8(t, 1) TR8(t, 2) TR8(t, 3) TR8(t, 4) TR8(t, 5) TR8(t, 6) \
@@ -113,6 +186,44 @@ TRT(0) TRT(1) TRT(2) TRT(3)
 	TA8(t, 7), TA8(t, 8), TA8(t, 9), TA8(t, 10), TA8(t, 11), TA8(t, 12), TA8(t, 13), \
 	TA8(t, 14), TA8(t, 15) }
 static const slot_fn tramp[4][MAX_SLOTS] = { TAT(0), TAT(1), TAT(2), TAT(3) };
+
+/*
+ * Driver calls whose handles show up in slot arguments: logged with their
+ * first four arguments and the word their first argument points at after
+ * the call (the handle they return).  VGPU_SPY_CALLS=0 turns this off.
+ */
+static const char *const watched[] = {
+	"cuLibraryLoadData", "cuLibraryGetKernel", "cuLibraryGetModule", "cuKernelGetFunction",
+	"cuModuleLoadData", "cuModuleLoadFatBinary", "cuModuleGetFunction", "cuLibraryUnload",
+	"cuModuleUnload", "cuLaunchKernel", "cuLaunchKernelEx", "cuCtxGetCurrent",
+	"cuLibraryGetKernelCount", "cuLibraryEnumerateKernels", "cuKernelGetName",
+	"cuKernelGetAttribute", "cuFuncGetAttribute", "cuKernelSetAttribute",
+	"cuFuncSetAttribute", "cuLibraryLoadFromFile", "cuModuleLoadDataEx",
+};
+#define NWATCH	(sizeof(watched) / sizeof(watched[0]))
+static slot_fn watched_real[NWATCH];
+
+static uint64_t call_watched(int w, ARGS12)
+{
+	uint64_t rv = watched_real[w](PASS12), out = 0;
+
+	peek(a, &out, sizeof(out));
+	fprintf(stderr, "spy: %s(%#llx, %#llx, %#llx, %#llx) -> %llu, *arg0 %#llx\n", watched[w],
+		(unsigned long long)a, (unsigned long long)b, (unsigned long long)c,
+		(unsigned long long)d, (unsigned long long)rv, (unsigned long long)out);
+	if (!strcmp(watched[w], "cuLibraryGetKernel") || !strcmp(watched[w], "cuModuleGetFunction"))
+		fprintf(stderr, "spy:   name %.120s\n", (const char *)(uintptr_t)c);
+	return rv;
+}
+
+#define TW(w) static uint64_t tw_##w(ARGS12) { return call_watched(w, PASS12); }
+TW(0) TW(1) TW(2) TW(3) TW(4) TW(5) TW(6) TW(7) TW(8) TW(9) TW(10) TW(11) TW(12) TW(13)
+TW(14) TW(15) TW(16) TW(17) TW(18) TW(19) TW(20)
+static const slot_fn watch_tramp[] = {
+	tw_0, tw_1, tw_2, tw_3, tw_4, tw_5, tw_6, tw_7, tw_8, tw_9, tw_10, tw_11, tw_12,
+	tw_13, tw_14, tw_15, tw_16, tw_17, tw_18, tw_19, tw_20,
+};
+_Static_assert(sizeof(watch_tramp) / sizeof(watch_tramp[0]) == NWATCH, "one per name");
 
 static int wanted(const uint8_t *id)
 {
@@ -170,14 +281,32 @@ out:
 	return rc;
 }
 
+CUresult cuGetExportTable(const void **table, const CUuuid *uid)
+{
+	return spy_export(table, uid);
+}
+
 CUresult cuGetProcAddress(const char *sym, void **pfn, int ver, cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *sym, void **pfn, int ver, cuuint64_t flags,
 			     CUdriverProcAddressQueryResult *st);
 
 static void replace(const char *sym, void **pfn)
 {
-	if (!strcmp(sym, "cuGetExportTable"))
+	const char *calls = getenv("VGPU_SPY_CALLS");
+
+	if (!strcmp(sym, "cuGetExportTable")) {
 		*pfn = (void *)spy_export;
+		return;
+	}
+	for (size_t w = 0; w < NWATCH && !(calls && !strcmp(calls, "0")); w++) {
+		if (!strcmp(sym, watched[w])) {
+			watched_real[w] = (slot_fn)*pfn;	/* same for every version asked */
+			*pfn = (void *)watch_tramp[w];
+			return;
+		}
+	}
+	if (0)
+		;
 	else if (*pfn == (void *)real_gpa)
 		*pfn = (void *)cuGetProcAddress_v2;
 	else if (*pfn == (void *)real_gpa1)

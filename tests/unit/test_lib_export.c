@@ -110,6 +110,16 @@ static void test_unknown_slots(void **state)
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
 	stub = (CUresult (*)(void))table(ID_T6E16)[7];
 	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	/* research aid: VGPU_SLOT_ANSWER makes named ones answer a value instead */
+	setenv("VGPU_SLOT_ANSWER", "t6e16:17=3,t1734:13=0x1", 1);
+	stub = (CUresult (*)(void))table(ID_T1734)[13];
+	assert_int_equal(stub(), 1);
+	stub = (CUresult (*)(void))table(ID_T6E16)[7];	/* t6e16:17 is not t6e16:7 */
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
+	stub = (CUresult (*)(void))table(ID_T6E16)[17];
+	assert_int_equal(stub(), 3);
+	unsetenv("VGPU_SLOT_ANSWER");
+	assert_int_equal(stub(), CUDA_ERROR_NOT_SUPPORTED);
 }
 
 /* Tool hooks the libraries call: answered as NVIDIA's driver does with no tool attached. */
