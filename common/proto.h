@@ -41,6 +41,16 @@
 #define VGPU_GPU_ALL		0xffffffffu
 
 /*
+ * LAUNCH's flags (docs/PROTOCOL.md): a cooperative grid (all blocks
+ * resident at once, as cuLaunchCooperativeKernel); thread-block clusters,
+ * whose three u32 dimensions then follow the parameter bytes.  A server
+ * answers other bits with CUDA_ERROR_NOT_SUPPORTED.
+ */
+#define VGPU_LAUNCH_F_COOPERATIVE	(1u << 0)
+#define VGPU_LAUNCH_F_CLUSTER		(1u << 1)
+#define VGPU_LAUNCH_F_ALL		(VGPU_LAUNCH_F_COOPERATIVE | VGPU_LAUNCH_F_CLUSTER)
+
+/*
  * Op codes.  X(name, value).  Request and response bodies: PROTOCOL.md.
  * Values are part of the protocol: never renumber, only append.
  */

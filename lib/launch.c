@@ -53,14 +53,19 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
 	return CUDA_SUCCESS;
 }
 
-CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsigned int gz,
-			unsigned int bx, unsigned int by, unsigned int bz,
-			unsigned int shared_bytes, CUstream stream,
-			void **kernel_params, void **extra)
+/*
+ * Every launch: flags are VGPU_LAUNCH_F_* (cooperative, clusters of
+ * cluster[3] blocks), sent in LAUNCH's flags word, the cluster's dimensions
+ * after the parameters.
+ */
+static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsigned int gz,
+		       unsigned int bx, unsigned int by, unsigned int bz,
+		       unsigned int shared_bytes, CUstream stream, void **kernel_params,
+		       void **extra, uint32_t flags, const unsigned int cluster[3])
 {
-	uint8_t req[VGPU_TRANSPORT_HDR_ROOM], small[256];
+	uint8_t req[VGPU_TRANSPORT_HDR_ROOM], small[256], cl[12];
 	struct vgpu_wbuf w;
-	struct iovec iov[2];
+	struct iovec iov[3];
 	uint8_t *params;
 	uint64_t sh;
 	struct CUfunc_st *f;
@@ -74,6 +79,10 @@ CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsig
 	if (vgpu_capturing(stream)) {
 		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
 		struct vgpu_knode k;
+
+		/* a graph's kernel nodes carry no launch attributes yet */
+		if (flags)
+			return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
 
 		rc = vgpu_knode_init(&k, func, grid, block, shared_bytes, kernel_params, extra);
 		return rc ? rc : vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_KERNEL, &k);
@@ -96,25 +105,56 @@ CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsig
 	vgpu_put_u32(&w, by);
 	vgpu_put_u32(&w, bz);
 	vgpu_put_u32(&w, shared_bytes);
-	vgpu_put_u32(&w, 0);		/* reserved */
+	vgpu_put_u32(&w, flags);
 	vgpu_put_u64(&w, sh);
 	vgpu_put_u32(&w, f->buf_size);	/* "bytes params": length, then the buffer */
 	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
 	iov[1] = (struct iovec){ .iov_base = params, .iov_len = f->buf_size };
-	rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, 2, NULL, 0, NULL);
+	iov[2] = (struct iovec){ .iov_base = cl, .iov_len = 0 };
+	if (flags & VGPU_LAUNCH_F_CLUSTER) {
+		struct vgpu_wbuf cw;
+
+		vgpu_wbuf_init_fixed(&cw, cl, sizeof(cl));
+		for (int i = 0; i < 3; i++)
+			vgpu_put_u32(&cw, cluster[i]);
+		iov[2].iov_len = cw.len;
+	}
+	rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
 out:
 	if (params != small)
 		free(params);
 	return rc;
 }
 
+CUresult cuLaunchKernel(CUfunction func, unsigned int gx, unsigned int gy, unsigned int gz,
+			unsigned int bx, unsigned int by, unsigned int bz,
+			unsigned int shared_bytes, CUstream stream,
+			void **kernel_params, void **extra)
+{
+	return launch(func, gx, gy, gz, bx, by, bz, shared_bytes, stream, kernel_params, extra,
+		      0, NULL);
+}
+
+CUresult cuLaunchCooperativeKernel(CUfunction func, unsigned int gx, unsigned int gy,
+				   unsigned int gz, unsigned int bx, unsigned int by,
+				   unsigned int bz, unsigned int shared_bytes, CUstream stream,
+				   void **kernel_params)
+{
+	return launch(func, gx, gy, gz, bx, by, bz, shared_bytes, stream, kernel_params, NULL,
+		      VGPU_LAUNCH_F_COOPERATIVE, NULL);
+}
+
 /*
- * Launch attributes that change nothing observable when every launch of a
- * stream runs in order are accepted; those that change how the kernel runs
- * (clusters, cooperative grids, programmatic dependencies) are not
- * forwarded yet and refuse the launch with CUDA_ERROR_NOT_SUPPORTED.
+ * Launch attributes: cooperative grids and thread-block clusters go to the
+ * server (LAUNCH's flags); those that change nothing observable when every
+ * launch of a stream runs in order are accepted and dropped: hints
+ * (access policy, carveout, scheduling and cluster preferences, priority,
+ * memory sync domains) and permission to overlap the previous kernel
+ * (programmatic serialization: not overlapping is always correct).  Others
+ * (programmatic events, launch completion events, device-updatable nodes)
+ * refuse the launch with CUDA_ERROR_NOT_SUPPORTED.
  */
-static bool attr_ok(const CUlaunchAttribute *a)
+static CUresult launch_attr(const CUlaunchAttribute *a, uint32_t *flags, unsigned int cluster[3])
 {
 	switch (a->id) {
 	case CU_LAUNCH_ATTRIBUTE_IGNORE:
@@ -124,35 +164,51 @@ static bool attr_ok(const CUlaunchAttribute *a)
 	case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN:
 	case CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
 	case CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE:
-		return true;
-	case CU_LAUNCH_ATTRIBUTE_COOPERATIVE:
-		return !a->value.cooperative;
-	case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION:
-		return !a->value.programmaticStreamSerializationAllowed;
-	case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
 	case CU_LAUNCH_ATTRIBUTE_PREFERRED_CLUSTER_DIMENSION:
-		return a->value.clusterDim.x <= 1 && a->value.clusterDim.y <= 1 &&
-		       a->value.clusterDim.z <= 1;
+	case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION:
+		return CUDA_SUCCESS;
+	case CU_LAUNCH_ATTRIBUTE_COOPERATIVE:
+		if (a->value.cooperative)
+			*flags |= VGPU_LAUNCH_F_COOPERATIVE;
+		else
+			*flags &= ~VGPU_LAUNCH_F_COOPERATIVE;
+		return CUDA_SUCCESS;
+	case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
+		if (!a->value.clusterDim.x || !a->value.clusterDim.y || !a->value.clusterDim.z)
+			return CUDA_ERROR_INVALID_VALUE;
+		cluster[0] = a->value.clusterDim.x;
+		cluster[1] = a->value.clusterDim.y;
+		cluster[2] = a->value.clusterDim.z;
+		*flags |= VGPU_LAUNCH_F_CLUSTER;
+		return CUDA_SUCCESS;
 	default:
-		return false;
+		return CUDA_ERROR_NOT_SUPPORTED;
 	}
 }
 
 CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernel_params,
 			  void **extra)
 {
+	unsigned int cluster[3] = { 1, 1, 1 };
+	uint32_t flags = 0;
 	CUresult rc = vgpu_initialized();
 
 	if (rc)
 		return rc;
 	if (!config || (config->numAttrs && !config->attrs))
 		return CUDA_ERROR_INVALID_VALUE;
-	for (unsigned int i = 0; i < config->numAttrs; i++)
-		if (!attr_ok(&config->attrs[i]))
-			return CUDA_ERROR_NOT_SUPPORTED;
-	return cuLaunchKernel(f, config->gridDimX, config->gridDimY, config->gridDimZ,
-			      config->blockDimX, config->blockDimY, config->blockDimZ,
-			      config->sharedMemBytes, config->hStream, kernel_params, extra);
+	for (unsigned int i = 0; i < config->numAttrs; i++) {
+		rc = launch_attr(&config->attrs[i], &flags, cluster);
+		if (rc)
+			return rc;
+	}
+	/* a cluster of one block is no cluster: a plain launch, as before */
+	if ((uint64_t)cluster[0] * cluster[1] * cluster[2] == 1)
+		flags &= ~VGPU_LAUNCH_F_CLUSTER;
+	return launch(f, config->gridDimX, config->gridDimY, config->gridDimZ,
+		      config->blockDimX, config->blockDimY, config->blockDimZ,
+		      config->sharedMemBytes, config->hStream, kernel_params, extra, flags,
+		      cluster);
 }
 
 CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *config, CUfunction f, void **kernel_params,

@@ -91,6 +91,14 @@ ENTRY(cuLaunchKernel_ptsz, (CUfunction f, unsigned int gx, unsigned int gy, unsi
 	return cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, extra);
 }
 
+ENTRY(cuLaunchCooperativeKernel_ptsz, (CUfunction f, unsigned int gx, unsigned int gy,
+					  unsigned int gz, unsigned int bx, unsigned int by,
+					  unsigned int bz, unsigned int shared, CUstream s,
+					  void **params))
+{
+	return cuLaunchCooperativeKernel(f, gx, gy, gz, bx, by, bz, shared, s, params);
+}
+
 ENTRY(cuStreamSynchronize_ptsz, (CUstream s))
 {
 	return cuStreamSynchronize(s);

@@ -87,6 +87,15 @@ struct vgpu_backend_ops {
 			   const uint32_t block[3], uint32_t shared_bytes, void *stream,
 			   const void *params, size_t params_len);
 	/*
+	 * Optional: a launch with VGPU_LAUNCH_F_* flags (cooperative, clusters
+	 * of cluster[3] blocks; the grid is whole clusters).  Without it such
+	 * launches are CUDA_ERROR_NOT_SUPPORTED.
+	 */
+	CUresult (*launch_ex)(void *be, void *ctx, void *func, const uint32_t grid[3],
+			      const uint32_t block[3], uint32_t shared_bytes, void *stream,
+			      const void *params, size_t params_len, uint32_t flags,
+			      const uint32_t cluster[3]);
+	/*
 	 * Compute scheduling (server/sched.c).  kernel_timing(be, true): from
 	 * now on measure the GPU time of every launch (a session does so when
 	 * it attaches to a partition).  kernel_time: the GPU time, in ns, of

@@ -420,6 +420,7 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.module_get_function = sim_module_get_function,
 	.module_get_global = sim_module_get_global,
 	.launch = sim_launch,
+	.launch_ex = sim_launch_ex,
 	.stream_create = sim_stream_create,
 	.stream_sync = sim_stream_sync,
 	.stream_destroy = sim_stream_destroy,

@@ -48,6 +48,7 @@
 	X(ModuleGetGlobal, cuModuleGetGlobal, "cuModuleGetGlobal_v2", NULL, 1)	\
 	X(FuncGetParamInfo, cuFuncGetParamInfo, "cuFuncGetParamInfo", NULL, 0)	\
 	X(LaunchKernel, cuLaunchKernel, "cuLaunchKernel", NULL, 1)		\
+	X(LaunchKernelEx, cuLaunchKernelEx, "cuLaunchKernelEx", NULL, 0)	\
 	X(StreamCreate, cuStreamCreateWithPriority, "cuStreamCreateWithPriority", NULL, 1) \
 	X(StreamSynchronize, cuStreamSynchronize, "cuStreamSynchronize", NULL, 1) \
 	X(StreamDestroy, cuStreamDestroy, "cuStreamDestroy_v2", NULL, 1)	\

@@ -105,7 +105,7 @@ int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 {
 	uint64_t ctx = vgpu_get_u64(r);
 	uint64_t func = vgpu_get_u64(r);
-	uint32_t grid[3], block[3], shared, reserved;
+	uint32_t grid[3], block[3], shared, flags, cluster[3] = { 1, 1, 1 };
 	uint64_t stream;
 	const void *params;
 	size_t plen;
@@ -117,19 +117,33 @@ int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	for (int i = 0; i < 3; i++)
 		block[i] = vgpu_get_u32(r);
 	shared = vgpu_get_u32(r);
-	reserved = vgpu_get_u32(r);
+	flags = vgpu_get_u32(r);
 	stream = vgpu_get_u64(r);
 	params = vgpu_get_bytes(r, &plen);
+	if (flags & VGPU_LAUNCH_F_CLUSTER)
+		for (int i = 0; i < 3; i++)
+			cluster[i] = vgpu_get_u32(r);
 	REQ_DONE(r);
+	if (flags & ~VGPU_LAUNCH_F_ALL)
+		return CUDA_ERROR_NOT_SUPPORTED;
+	/* a grid of whole clusters (the driver checks the rest: sizes, the GPU) */
+	for (int i = 0; i < 3; i++)
+		if (!cluster[i] || !grid[i] || grid[i] % cluster[i])
+			return CUDA_ERROR_INVALID_VALUE;
 	c = sess_ctx(s, ctx);
 	f = vgpu_handle_get(&s->h, func, VGPU_H_FUNC);
 	if (!c || !f || !sess_stream(s, stream, &st))
 		return CUDA_ERROR_INVALID_HANDLE;
 	/* the buffer must be exactly the layout GET_FUNCTION returned */
-	if (reserved || plen != f->aux)
+	if (plen != f->aux)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (flags && !s->ops->launch_ex)
+		return CUDA_ERROR_NOT_SUPPORTED;
 	/* a partition over its compute share waits here (sched.c) */
 	sess_sched_launch(s);
+	if (flags)
+		return s->ops->launch_ex(s->be, c, f->obj, grid, block, shared, st,
+					 plen ? params : NULL, plen, flags, cluster);
 	return s->ops->launch(s->be, c, f->obj, grid, block, shared, st, plen ? params : NULL,
 			      plen);
 }

@@ -78,6 +78,10 @@ CUresult sim_module_get_global(void *be, void *ctx, void *mod, const char *name,
 CUresult sim_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
 		    const uint32_t block[3], uint32_t shared_bytes, void *stream,
 		    const void *params, size_t params_len);
+CUresult sim_launch_ex(void *be, void *ctx, void *func, const uint32_t grid[3],
+		       const uint32_t block[3], uint32_t shared_bytes, void *stream,
+		       const void *params, size_t params_len, uint32_t flags,
+		       const uint32_t cluster[3]);
 
 /* sim_vmm.c: VMM and pools */
 CUresult sim_vmm_granularity(void *be, int ordinal, unsigned int option, uint64_t *gran);

@@ -131,3 +131,33 @@ CUresult sim_occupancy_clusters(void *be, void *ctx, void *func, unsigned int qu
 		*value = per_sm * SIM_SM_COUNT / (int)size;
 	return rc;
 }
+
+/*
+ * Cooperative and cluster launches on the sim's model: checked as the
+ * driver checks them (a cooperative grid must be resident at once; a
+ * cluster at most the portable 8 blocks), then run like any launch: the
+ * sim's kernels synchronise neither a grid nor a cluster, so running the
+ * blocks one after another is what they compute.
+ */
+CUresult sim_launch_ex(void *be, void *ctx, void *func, const uint32_t grid[3],
+		       const uint32_t block[3], uint32_t shared_bytes, void *stream,
+		       const void *params, size_t params_len, uint32_t flags,
+		       const uint32_t cluster[3])
+{
+	uint64_t blocks = (uint64_t)grid[0] * grid[1] * grid[2];
+	int per_sm = 0;
+	CUresult rc;
+
+	if (flags & VGPU_LAUNCH_F_CLUSTER &&
+	    (uint64_t)cluster[0] * cluster[1] * cluster[2] > SIM_CLUSTER_MAX)
+		return CUDA_ERROR_INVALID_CLUSTER_SIZE;
+	if (flags & VGPU_LAUNCH_F_COOPERATIVE) {
+		rc = sim_occupancy_blocks(be, ctx, func, (int)(block[0] * block[1] * block[2]),
+					  shared_bytes, 0, &per_sm);
+		if (rc)
+			return rc;
+		if (blocks > (uint64_t)per_sm * SIM_SM_COUNT)
+			return CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE;
+	}
+	return sim_launch(be, ctx, func, grid, block, shared_bytes, stream, params, params_len);
+}

@@ -23,6 +23,9 @@
 #   mempool          cudaMallocAsync/FreeAsync from the default pool (release
 #                    threshold, used/reserved attributes, trim), a created pool
 #                    with cudaMallocFromPoolAsync
+#   coop_cluster     cudaLaunchCooperativeKernel with grid.sync(), a too large
+#                    cooperative grid refused, clusters of 2 exchanging values
+#                    through distributed shared memory (cudaLaunchKernelEx)
 #   managed          cudaMallocManaged works, or fails cleanly with
 #                    cudaErrorNotSupported (vgpu's documented behaviour)
 # and, linked with NVIDIA's libraries (found at run time through a RUNPATH
@@ -43,6 +46,7 @@
 # on a machine with a GPU and prints the table.
 CUDA_TEST_ARCH ?= sm_90
 CUDA_TEST_NAMES := vectoradd templates streams runtime_misc pitched threads device_reset \
+		   coop_cluster \
 		   graphs mempool managed
 # Programs that link a CUDA library: name, then its libraries (CUDA_TEST_LIBS)
 CUDA_LIB_TEST_NAMES := cublas_gemm cublaslt_matmul cufft_c2c curand_gen cusolver_dn \

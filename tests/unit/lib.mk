@@ -10,6 +10,8 @@
 #   test_lib_runtime  the runtime's other calls: pinned memory, pointer attributes,
 #                     unified and pitched copies, stream waits, host functions,
 #                     stream-ordered allocation, context limits, device queries
+#   test_lib_launch   cooperative and cluster launches (cuLaunchCooperativeKernel,
+#                     cuLaunchKernelEx attributes), checked by the sim's model
 #   test_lib_graph    graphs and stream capture: capture and replay, fork/join
 #                     across streams, invalidation, hand-built graphs, updates
 #   test_lib_vmm      virtual memory management (chunks, reservations, mappings,
@@ -24,6 +26,7 @@
 #                     processes, given back when a process is killed
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
+	     $(BUILD)/tests/test_lib_launch \
 	     $(BUILD)/tests/test_lib_vmm \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring \
 	     $(BUILD)/tests/test_lib_partition
@@ -33,7 +36,8 @@ LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
 $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/tests/unit/test_lib_ring.o \
 $(BUILD)/tests/unit/test_lib_runtime.o $(BUILD)/tests/unit/lib_server.o \
-$(BUILD)/tests/unit/test_lib_graph.o $(BUILD)/tests/unit/test_lib_vmm.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_graph.o $(BUILD)/tests/unit/test_lib_vmm.o \
+$(BUILD)/tests/unit/test_lib_launch.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
 	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
 	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
@@ -63,6 +67,13 @@ $(BUILD)/tests/test_lib_runtime: $(BUILD)/tests/unit/test_lib_runtime.o \
 $(BUILD)/tests/test_lib_graph: $(BUILD)/tests/unit/test_lib_graph.o \
 			       $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
 			       $(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_lib_launch: $(BUILD)/tests/unit/test_lib_launch.o \
+				$(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+				$(LIBCUDA_LINK)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread

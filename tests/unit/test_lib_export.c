@@ -8,7 +8,7 @@
  *     independent HMAC-MD2, and the slot against the same inputs),
  *     context-local storage and its destructors;
  *   - cuLibrary* / cuKernel*: a CUkernel launched as a CUfunction;
- *   - function attributes, occupancy, cuLaunchKernelEx.
+ *   - function attributes, occupancy, cuLaunchKernelEx (test_lib_launch.c: more).
  * (The runtime's other calls: test_lib_runtime.c.)
  * lib/integrity.c is compiled in (its symbols are hidden in the library).
  */
@@ -570,14 +570,14 @@ static void test_attributes_and_occupancy(void **state)
 	cfg.blockDimX = 32;
 	cfg.attrs = NULL;
 
-	/* cuLaunchKernelEx: plain, then a cluster it cannot honour */
+	/* cuLaunchKernelEx: plain, then a cluster of 2 on a grid of 1 (test_lib_launch: more) */
 	assert_int_equal(cuLaunchKernelEx(&cfg, f, params, NULL), CUDA_SUCCESS);
 	attr.value.clusterDim.x = 2;
 	attr.value.clusterDim.y = 1;
 	attr.value.clusterDim.z = 1;
 	cfg.attrs = &attr;
 	cfg.numAttrs = 1;
-	assert_int_equal(cuLaunchKernelEx(&cfg, f, params, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	assert_int_equal(cuLaunchKernelEx(&cfg, f, params, NULL), CUDA_ERROR_INVALID_VALUE);
 	attr.value.clusterDim.x = 1;
 	assert_int_equal(cuLaunchKernelEx(&cfg, f, params, NULL), CUDA_SUCCESS);
 	assert_int_equal(cuLaunchKernelEx(NULL, f, params, NULL), CUDA_ERROR_INVALID_VALUE);

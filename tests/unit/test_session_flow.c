@@ -117,6 +117,24 @@ static void test_saxpy(void **state)
 	memcpy(params + 8, &dx, 8);
 	memcpy(params + 16, &dy, 8);
 	memcpy(params + 24, &n, 4);
+	/* flags: an unknown bit; a cluster that does not divide the grid (neither runs) */
+	for (int k = 0; k < 2; k++) {
+		vgpu_put_u64(&w, ctx);
+		vgpu_put_u64(&w, fn);
+		for (int i = 0; i < 3; i++)
+			vgpu_put_u32(&w, i ? 1 : N / 256);
+		for (int i = 0; i < 3; i++)
+			vgpu_put_u32(&w, i ? 1 : 256);
+		vgpu_put_u32(&w, 0);
+		vgpu_put_u32(&w, k ? VGPU_LAUNCH_F_CLUSTER : 1u << 7);
+		vgpu_put_u64(&w, 0);
+		vgpu_put_bytes(&w, params, 28);
+		if (k)
+			for (int i = 0; i < 3; i++)
+				vgpu_put_u32(&w, i ? 1 : N / 256 + 1);
+		assert_int_equal(call(p, VGPU_OP_LAUNCH, &w),
+				 k ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_SUPPORTED);
+	}
 	for (int len = 27; len <= 28; len++) {
 		vgpu_put_u64(&w, ctx);
 		vgpu_put_u64(&w, fn);
