@@ -319,6 +319,28 @@ static void test_shares(void **state)
 	assert_ratio(lo, hi, 1.0 / 3, "25% vs 75%");
 }
 
+/*
+ * --spatial where the GPU cannot keep a partition to its SMs (the sim has
+ * no MPS): the sessions are time-sliced as without it, 1:3.
+ */
+static void test_spatial_fallback(void **state)
+{
+	struct fixture *f = *state;
+	struct worker w[2];
+	unsigned long lo, hi;
+	int stop = 0;
+
+	f->cfg.spatial = true;
+	worker_init(f, &w[0], "low", &stop);
+	worker_init(f, &w[1], "high", &stop);
+	go(w, 2);
+	sleep_ms(WARMUP_MS);
+	measure(w, 1, 2, 1000, &lo, &hi);
+	halt(w, 2, &stop);
+	f->cfg.spatial = false;
+	assert_ratio(lo, hi, 1.0 / 3, "25% vs 75%, --spatial on the sim");
+}
+
 /* A partition beside an idle one is not held back: as fast as no partition. */
 static void test_alone(void **state)
 {
@@ -461,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spatial_fallback, setup, teardown),
 		cmocka_unit_test(test_server_processes),
 	};
 
