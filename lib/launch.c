@@ -80,9 +80,9 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
 		struct vgpu_knode k;
 
-		/* a graph's kernel nodes carry no launch attributes yet */
+		/* a graph's kernel nodes carry no launch attributes yet: the capture fails */
 		if (flags)
-			return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+			return vgpu_capture_refuse(stream);
 
 		rc = vgpu_knode_init(&k, func, grid, block, shared_bytes, kernel_params, extra);
 		return rc ? rc : vgpu_capture_add(stream, CU_GRAPH_NODE_TYPE_KERNEL, &k);

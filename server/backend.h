@@ -100,13 +100,14 @@ struct vgpu_backend_ops {
 	 * now on measure the GPU time of every launch (a session does so when
 	 * it attaches to a partition).  kernel_time: the GPU time, in ns, of
 	 * the measured launches that completed since the last call; it never
-	 * waits for one that has not.  contended: other partitions of the GPU
-	 * are busy, so what the backend measures may include their time.
-	 * kernel_pending (optional): measured launches not completed yet, as
-	 * of the last kernel_time.
+	 * waits for one that has not (a kernel in flight for long is charged
+	 * as its time passes).  contenders: sessions of other partitions of
+	 * the GPU that want it now, whose time what the backend measures may
+	 * include.  kernel_pending (optional): measured launches not completed
+	 * yet, as of the last kernel_time.
 	 */
 	void (*kernel_timing)(void *be, bool on);
-	uint64_t (*kernel_time)(void *be, bool contended);
+	uint64_t (*kernel_time)(void *be, uint32_t contenders);
 	uint32_t (*kernel_pending)(void *be);
 	/*
 	 * Optional, before the session's first context: give the contexts it

@@ -153,7 +153,8 @@ static CUresult cuda_compute_limit(void *be, int ordinal, uint32_t share)
 
 	if (!share || share >= 100)
 		return CUDA_SUCCESS;
-	if (!b->f.CtxCreateParams || !b->f.CtxDestroy || !b->f.DeviceGetExecAffinitySupport)
+	if (!b->f.CtxCreateParams || !b->f.CtxDestroy || !b->f.CtxPopCurrent ||
+	    !b->f.DeviceGetExecAffinitySupport)
 		return CUDA_ERROR_NOT_SUPPORTED;
 	if (b->f.DeviceGet(&dev, ordinal) ||
 	    b->f.DeviceGetExecAffinitySupport(&ok, CU_EXEC_AFFINITY_TYPE_SM_COUNT, dev) || !ok)
@@ -162,24 +163,39 @@ static CUresult cuda_compute_limit(void *be, int ordinal, uint32_t share)
 	return CUDA_SUCCESS;
 }
 
+/*
+ * One SM-limited context per session, shared by all the contexts it makes
+ * (as the primary context is): the SM count holds per context, so a
+ * session making several would otherwise get its share several times.
+ */
 static CUresult ctx_create_sm_share(struct cuda_be *b, struct cuda_ctx *c)
 {
 	CUexecAffinityParam p = { .type = CU_EXEC_AFFINITY_TYPE_SM_COUNT };
 	CUctxCreateParams cp = { .execAffinityParams = &p, .numExecAffinityParams = 1 };
+	CUcontext popped;
 	int sms = 0;
 	CUresult rc;
 
-	rc = b->f.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, c->dev);
-	if (rc)
-		return rc;
-	/* rounded up, at least one: the driver rounds to what the GPU can split */
-	p.param.smCount.val = (sms * b->sm_share + 99) / 100;
-	if (!p.param.smCount.val)
-		p.param.smCount.val = 1;
-	rc = b->f.CtxCreateParams(&c->c, &cp, 0, c->dev);
-	if (rc == CUDA_SUCCESS)
-		c->own = true;
-	return rc;
+	if (!b->sm_ctx) {
+		rc = b->f.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+					     c->dev);
+		if (rc)
+			return rc;
+		/* rounded up, at least one: the driver rounds to what the GPU can split */
+		p.param.smCount.val = (sms * b->sm_share + 99) / 100;
+		if (!p.param.smCount.val)
+			p.param.smCount.val = 1;
+		rc = b->f.CtxCreateParams(&b->sm_ctx, &cp, 0, c->dev);
+		if (rc)
+			return rc;
+		/* creating pushed it; contexts are made current with cuCtxSetCurrent */
+		b->f.CtxPopCurrent(&popped);
+		b->current = NULL;
+	}
+	b->sm_refs++;
+	c->c = b->sm_ctx;
+	c->own = true;
+	return CUDA_SUCCESS;
 }
 
 static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void **ctx)
@@ -215,7 +231,13 @@ static CUresult cuda_ctx_destroy(void *be, void *ctx)
 		b->f.CtxSetCurrent(NULL);
 		b->current = NULL;
 	}
-	rc = c->own ? b->f.CtxDestroy(c->c) : b->f.PrimaryCtxRelease(c->dev);
+	rc = CUDA_SUCCESS;	/* a shared SM-limited context another one still uses */
+	if (!c->own)
+		rc = b->f.PrimaryCtxRelease(c->dev);
+	else if (!--b->sm_refs)
+		rc = b->f.CtxDestroy(b->sm_ctx);
+	if (c->own && !b->sm_refs)
+		b->sm_ctx = NULL;
 	free(c);
 	return rc;
 }
@@ -480,7 +502,7 @@ static CUresult launch(struct cuda_be *b, void *ctx, void *func, const uint32_t 
 		CU_LAUNCH_PARAM_END,
 	};
 	/* bracketed by events when the session's partition is scheduled */
-	pair = cuda_timing_start(b, ctx, stream, cuda_launch_key(func, grid));
+	pair = cuda_timing_start(b, ctx, stream, cuda_launch_key(func, grid, block, shared_bytes));
 	if (flags)
 		rc = b->f.LaunchKernelEx(&cfg, func, NULL, buf ? extra : NULL);
 	else

@@ -23,14 +23,20 @@
  * flight on its stream.  When several contexts' kernels share the GPU
  * (time-sliced between processes), that includes the slices the GPU gave
  * to the others, and charging it would bill each partition for its
- * neighbours' time: on the H100, 25% : 75% partitions came out 1 : 2.70
- * and a 45% tenant lost 6% when its neighbour became two.  So a kernel is
- * charged what its launch shape (function and grid) takes uncontended:
- * measured while no other partition of the GPU is busy, that is the
- * measurement itself (up or down: work may change); while others are
- * busy, the smallest seen for the shape (a kernel whose work grows while
- * the GPU is contended is charged too little until it runs alone).
- * Shapes share a small table; an evicted one starts over.
+ * neighbours' time.  So a kernel is charged what its launch shape
+ * (function, grid, block, shared bytes) takes uncontended: measured while
+ * no other partition of the GPU wants it, the measurement itself (up or
+ * down: work may change); while n others do, the smallest seen for the
+ * shape, but never less than the measurement / (n + 1), which is what the
+ * kernel had if the GPU gave every context an equal slice (so a shape
+ * first run with trivial work cannot be charged nothing for heavy work
+ * later).  Shapes share a small table; an evicted one starts over.
+ *
+ * A kernel in flight for longer than LONG_NS (a bucket) is charged as its
+ * time passes, from its launch on (the host's clock: an upper bound): a
+ * session whose kernel never ends must not look idle to the scheduler
+ * and hold the other partitions back.  What was charged so far is taken
+ * off its measured time when it completes.
  */
 #include "server/cuda_be.h"
 
@@ -42,53 +48,82 @@
 
 #define RING		128	/* event pairs per context */
 #define FULL_WAIT_MS	1000
+#define LONG_NS		100000000ull	/* 100 ms: a kernel charged while in flight */
 
 struct cuda_timing {
 	struct cuda_timing *next;	/* cuda_be.timings */
 	struct cuda_ctx *ctx;
 	CUevent start[RING], end[RING];	/* made on first use, kept */
 	uint64_t key[RING];		/* each pair's launch shape */
+	uint64_t launched[RING];	/* and when it was launched (CLOCK_MONOTONIC ns) */
+	uint64_t head_charged;		/* ns of the head pair charged while in flight */
 	uint32_t head, tail;		/* pending pairs: [head, tail), mod RING */
 	bool warned;
 };
 
-uint64_t cuda_launch_key(const void *func, const uint32_t grid[3])
+uint64_t cuda_launch_key(const void *func, const uint32_t grid[3], const uint32_t block[3],
+			 uint32_t shared_bytes)
 {
+	const uint32_t w[7] = { grid[0], grid[1], grid[2], block[0], block[1], block[2],
+				shared_bytes };
 	uint64_t k = (uint64_t)(uintptr_t)func * 0x9e3779b97f4a7c15ull;
 
-	k ^= ((uint64_t)grid[0] * 0x100000001b3ull + grid[1]) * 0x100000001b3ull + grid[2];
+	for (int i = 0; i < 7; i++)	/* FNV-1a style over the words */
+		k = (k ^ w[i]) * 0x100000001b3ull;
 	return k ? k : 1;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* What a kernel of shape key that took ns is charged (see the top). */
-static uint64_t solo_ns(struct cuda_be *b, uint64_t key, uint64_t ns, bool contended)
+static uint64_t solo_ns(struct cuda_be *b, uint64_t key, uint64_t ns, uint32_t contenders)
 {
 	size_t n = sizeof(b->solo) / sizeof(b->solo[0]);
 	struct cuda_solo *e = &b->solo[key % n];
+	uint64_t floor = ns / ((uint64_t)contenders + 1);
 
 	/* new, evicted or measured alone: this measurement is the best there is */
-	if (e->key != key || !contended || ns < e->ns) {
+	if (e->key != key || !contenders || ns < e->ns) {
 		e->key = key;
 		e->ns = ns;
 	}
-	return e->ns;
+	return e->ns > floor ? e->ns : floor;
 }
 
-/* Collect the completed pairs at the head of t's ring. */
-static void harvest(struct cuda_be *b, struct cuda_timing *t, bool contended)
+/* Collect the completed pairs at the head of t's ring; charge a long one in flight. */
+static void harvest(struct cuda_be *b, struct cuda_timing *t, uint32_t contenders)
 {
+	uint64_t age;
+
 	while (t->head != t->tail) {
 		uint32_t i = t->head % RING;
 		CUresult rc = b->f.EventQuery(t->end[i]);
+		uint64_t ns;
 		float ms = 0;
 
 		if (rc == CUDA_ERROR_NOT_READY)
 			break;
 		/* an error (a faulted context) ends the pair uncounted */
 		if (rc == CUDA_SUCCESS &&
-		    b->f.EventElapsedTime(&ms, t->start[i], t->end[i]) == CUDA_SUCCESS && ms > 0)
-			b->timed_ns += solo_ns(b, t->key[i], (uint64_t)((double)ms * 1e6), contended);
+		    b->f.EventElapsedTime(&ms, t->start[i], t->end[i]) == CUDA_SUCCESS && ms > 0) {
+			ns = solo_ns(b, t->key[i], (uint64_t)((double)ms * 1e6), contenders);
+			b->timed_ns += ns > t->head_charged ? ns - t->head_charged : 0;
+		}
+		t->head_charged = 0;
 		t->head++;
+	}
+	if (t->head == t->tail)
+		return;
+	age = now_ns() - t->launched[t->head % RING];
+	if (age > LONG_NS && age - LONG_NS > t->head_charged) {
+		b->timed_ns += age - LONG_NS - t->head_charged;
+		t->head_charged = age - LONG_NS;
 	}
 }
 
@@ -103,10 +138,10 @@ static void sleep_ms(long ms)
 /* A free pair, waiting for the oldest to complete when all RING are in flight. */
 static bool room(struct cuda_be *b, struct cuda_timing *t)
 {
-	harvest(b, t, b->contended);
+	harvest(b, t, b->contenders);
 	for (int waited = 0; t->tail - t->head == RING && waited < FULL_WAIT_MS; waited++) {
 		sleep_ms(1);
-		harvest(b, t, b->contended);
+		harvest(b, t, b->contenders);
 	}
 	if (t->tail - t->head < RING)
 		return true;
@@ -144,6 +179,7 @@ int cuda_timing_start(struct cuda_be *b, struct cuda_ctx *c, CUstream stream, ui
 	if (b->f.EventRecord(t->start[i], stream))
 		return -1;
 	t->key[i] = key;
+	t->launched[i] = now_ns();
 	return (int)i;
 }
 
@@ -165,7 +201,7 @@ void cuda_timing_drop(struct cuda_be *b, struct cuda_ctx *c)
 
 	if (!t)
 		return;
-	harvest(b, t, b->contended);
+	harvest(b, t, b->contenders);
 	for (int i = 0; i < RING; i++) {
 		if (t->start[i])
 			b->f.EventDestroy(t->start[i]);
@@ -192,14 +228,14 @@ void cuda_kernel_timing(void *be, bool on)
 	((struct cuda_be *)be)->timing = on;
 }
 
-uint64_t cuda_kernel_time(void *be, bool contended)
+uint64_t cuda_kernel_time(void *be, uint32_t contenders)
 {
 	struct cuda_be *b = be;
 	uint64_t ns;
 
-	b->contended = contended;
+	b->contenders = contenders;
 	for (struct cuda_timing *t = b->timings; t; t = t->next)
-		harvest(b, t, contended);
+		harvest(b, t, contenders);
 	ns = b->timed_ns;
 	b->timed_ns = 0;
 	return ns;

@@ -27,6 +27,7 @@
 	X(CtxSetCurrent, cuCtxSetCurrent, "cuCtxSetCurrent", NULL, 1)		\
 	X(CtxCreateParams, cuCtxCreate, "cuCtxCreate_v4", NULL, 0)		\
 	X(CtxDestroy, cuCtxDestroy, "cuCtxDestroy_v2", NULL, 0)		\
+	X(CtxPopCurrent, cuCtxPopCurrent, "cuCtxPopCurrent_v2", NULL, 0)	\
 	X(DeviceGetExecAffinitySupport, cuDeviceGetExecAffinitySupport,	\
 	  "cuDeviceGetExecAffinitySupport", NULL, 0)				\
 	X(CtxSynchronize, cuCtxSynchronize, "cuCtxSynchronize", NULL, 1)	\
@@ -112,8 +113,10 @@ struct cuda_be {
 	bool timing;			/* time launches */
 	struct cuda_timing *timings;	/* one per context that launched while timing */
 	uint64_t timed_ns;		/* completed, not yet collected */
-	bool contended;			/* as the scheduler last said (kernel_time) */
+	uint32_t contenders;		/* as the scheduler last said (kernel_time) */
 	uint32_t sm_share;		/* percent of the SMs for its contexts; 0: all */
+	CUcontext sm_ctx;		/* the one context with that share, or NULL, */
+	unsigned int sm_refs;		/* shared by this many of the session's contexts */
 	/* each launch shape's uncontended time (backend_cuda_timing.c) */
 	struct cuda_solo {
 		uint64_t key;		/* function and grid; 0: free */
@@ -124,7 +127,7 @@ struct cuda_be {
 struct cuda_ctx {
 	CUcontext c;
 	CUdevice dev;
-	bool own;			/* made with an SM count (cuCtxDestroy), not primary */
+	bool own;			/* the session's SM-limited context (sm_ctx), not primary */
 	struct cuda_timing *timing;	/* its launches' event pairs, or NULL */
 };
 
@@ -149,7 +152,7 @@ CUresult cuda_utilization(void *be, int dev, unsigned int *gpu, unsigned int *me
 /*
  * Kernel times (backend_cuda_timing.c).  Around a launch, in ctx (current):
  * timing_start records a start event on stream for a launch of shape key
- * (cuda_launch_key: function and grid) and returns its pair's
+ * (cuda_launch_key) and returns its pair's
  * number (-1: not timed); timing_stop records the end event when the
  * launch went out, else gives the pair back.  timing_drop, before the
  * context is released: collect what completed and destroy the events.
@@ -161,10 +164,11 @@ void cuda_timing_drop(struct cuda_be *b, struct cuda_ctx *c);
 /* At close: drop what contexts still alive left (normally nothing). */
 void cuda_timing_fini(struct cuda_be *b);
 void cuda_kernel_timing(void *be, bool on);
-uint64_t cuda_kernel_time(void *be, bool contended);
+uint64_t cuda_kernel_time(void *be, uint32_t contenders);
 uint32_t cuda_kernel_pending(void *be);
-/* A launch's shape for the uncontended-time table: function and grid. */
-uint64_t cuda_launch_key(const void *func, const uint32_t grid[3]);
+/* A launch's shape for the uncontended-time table: function, grid, block, shared bytes. */
+uint64_t cuda_launch_key(const void *func, const uint32_t grid[3], const uint32_t block[3],
+			 uint32_t shared_bytes);
 
 /* Make ctx current on this thread before a call that works in a context. */
 CUresult cuda_use(struct cuda_be *b, void *ctx);

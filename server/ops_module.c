@@ -118,15 +118,21 @@ int op_launch(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 		block[i] = vgpu_get_u32(r);
 	shared = vgpu_get_u32(r);
 	flags = vgpu_get_u32(r);
+	/* before the rest is parsed: a flag this server lacks may bring data it cannot read */
+	if (flags & ~VGPU_LAUNCH_F_ALL)
+		return CUDA_ERROR_NOT_SUPPORTED;
 	stream = vgpu_get_u64(r);
 	params = vgpu_get_bytes(r, &plen);
 	if (flags & VGPU_LAUNCH_F_CLUSTER)
 		for (int i = 0; i < 3; i++)
 			cluster[i] = vgpu_get_u32(r);
 	REQ_DONE(r);
-	if (flags & ~VGPU_LAUNCH_F_ALL)
-		return CUDA_ERROR_NOT_SUPPORTED;
-	/* a grid of whole clusters (the driver checks the rest: sizes, the GPU) */
+	/*
+	 * 1 to 1024 threads (every GPU's limit; in 64 bits, no wrap) and a grid
+	 * of whole clusters; the driver checks the rest (sizes, the GPU's limits)
+	 */
+	if (!block[0] || (uint64_t)block[0] * block[1] * block[2] - 1 >= 1024)
+		return CUDA_ERROR_INVALID_VALUE;
 	for (int i = 0; i < 3; i++)
 		if (!cluster[i] || !grid[i] || grid[i] % cluster[i])
 			return CUDA_ERROR_INVALID_VALUE;

@@ -67,8 +67,7 @@ void sess_part_detach(struct session *s)
 			 (unsigned long long)(s->sched_wait_ns / 1000000));
 	vgpu_part_detach(s->cfg->parts, s->part_rec);
 	s->part_rec = -1;
-	s->sched_demand = 0;
-	s->sched_spatial = false;	/* the record, and what it published, are gone */
+	s->sched_spatial = false;
 }
 
 void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total)

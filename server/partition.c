@@ -357,10 +357,11 @@ CUresult vgpu_part_attach(struct vgpu_partitions *t, const char *name, uint32_t 
 
 		if (r->pid)
 			continue;
-		r->part = (uint32_t)(p - m->parts);
+		__atomic_store_n(&r->part, (uint32_t)(p - m->parts), __ATOMIC_RELAXED);
 		__atomic_store_n(&r->charged, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&r->wants_until, 0, __ATOMIC_RELAXED);
-		r->pid = pid;
+		/* last, released: a lock-free reader that sees the pid sees the rest */
+		__atomic_store_n(&r->pid, pid, __ATOMIC_RELEASE);
 		p->sessions++;
 		*rec = (int)i;
 		info_of(p, info);
@@ -489,13 +490,17 @@ void vgpu_part_set_demand(struct vgpu_partitions *t, int rec, uint32_t kernels,
 			  uint64_t now_ns)
 {
 	/*
-	 * A session with nothing in flight still counts for a moment: between
-	 * one kernel's end and its next launch there is always a gap (the
-	 * client's turn, a busy CPU), and the other partitions must not take
-	 * every such gap for the end of its work.
+	 * Until a moment from now, renewed at every request and while a launch
+	 * waits: a session that stops sending requests (its client gone quiet
+	 * with work queued) stops holding the others back.  One with nothing
+	 * in flight still counts for a moment: between one kernel's end and
+	 * its next launch there is always a gap (the client's turn, a busy
+	 * CPU), and the others must not take every such gap for the end of
+	 * its work.
 	 */
 	__atomic_store_n(&t->shm->rec[rec].wants_until,
-			 kernels ? UINT64_MAX : now_ns + VGPU_SCHED_WANT_GRACE_NS, __ATOMIC_RELAXED);
+			 now_ns + (kernels ? VGPU_SCHED_WANT_BUSY_NS : VGPU_SCHED_WANT_GRACE_NS),
+			 __ATOMIC_RELAXED);
 }
 
 /*
@@ -516,9 +521,13 @@ void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_n
 	/* which other partitions of the GPU have a session that wants it now */
 	for (uint32_t i = 0; i < m->nrec; i++) {
 		const struct part_rec *r = &m->rec[i];
-		uint32_t part = __atomic_load_n(&r->part, __ATOMIC_RELAXED);
+		uint32_t part;
 
-		if (!__atomic_load_n(&r->pid, __ATOMIC_RELAXED) || part >= VGPU_PART_MAX ||
+		/* the pid first (acquire, paired with attach's release), then what it covers */
+		if (!__atomic_load_n(&r->pid, __ATOMIC_ACQUIRE))
+			continue;
+		part = __atomic_load_n(&r->part, __ATOMIC_RELAXED);
+		if (part >= VGPU_PART_MAX ||
 		    &m->parts[part] == me || m->parts[part].gpu != me->gpu)
 			continue;
 		if (__atomic_load_n(&r->wants_until, __ATOMIC_RELAXED) > now_ns) {

@@ -157,17 +157,12 @@ void sess_sched_attach(struct session *s, uint32_t share)
 		s->ops->kernel_timing(s->be, true);
 }
 
-/* What the other partitions see of this session's wish to use the GPU. */
-static void publish_demand(struct session *s, uint32_t kernels)
-{
-	/* a store only when it changes, and each time it drops to none (its grace starts) */
-	if (kernels != s->sched_demand || !kernels) {
-		vgpu_part_set_demand(s->cfg->parts, s->part_rec, kernels, vgpu_sched_now());
-		s->sched_demand = kernels;
-	}
-}
-
-void sess_sched_harvest(struct session *s)
+/*
+ * Collect, charge, and tell the other partitions how much this session
+ * wants the GPU: its kernels in flight, and the launch it holds back
+ * (waiting: 1) if any.
+ */
+static void harvest(struct session *s, uint32_t waiting)
 {
 	struct vgpu_sched_load l;
 	uint64_t ns, now = vgpu_sched_now();
@@ -175,14 +170,21 @@ void sess_sched_harvest(struct session *s)
 	if (!scheduled(s) || !s->ops->kernel_time)
 		return;
 	vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
-	ns = s->ops->kernel_time(s->be, l.contenders > 0);
+	ns = s->ops->kernel_time(s->be, l.contenders);
 	s->sched_kernel_ns += ns;	/* for the mean a launch takes: the slack */
-	publish_demand(s, s->ops->kernel_pending ? s->ops->kernel_pending(s->be) : 0);
+	vgpu_part_set_demand(s->cfg->parts, s->part_rec,
+			     waiting + (s->ops->kernel_pending ? s->ops->kernel_pending(s->be) : 0),
+			     now);
 	ns += s->sched_carry_ns;
 	/* the table counts microseconds; what is left over waits for the next kernel */
 	s->sched_carry_ns = ns % 1000;
 	if (ns >= 1000)
 		vgpu_part_gpu_charge(s->cfg->parts, s->part_rec, ns / 1000, now);
+}
+
+void sess_sched_harvest(struct session *s)
+{
+	harvest(s, 0);
 }
 
 static void sleep_ns(uint64_t ns)
@@ -203,11 +205,19 @@ void sess_sched_launch(struct session *s)
 
 	if (!scheduled(s))
 		return;
-	sess_sched_harvest(s);
-	/* launches still running make it a little low */
-	slack = s->sched_launches ? s->sched_kernel_ns / s->sched_launches / 1000 : 0;
 	/* the launch about to go wants the GPU too, waiting or not (the next harvest ends it) */
-	publish_demand(s, s->sched_demand + 1);
+	harvest(s, 1);
+	/*
+	 * The mean of recent kernels (halved every 1024 launches, so old ones
+	 * fade; launches still running make it a little low), at most 100 ms:
+	 * one long kernel must not buy a lead for many.
+	 */
+	if (s->sched_launches >= 1024) {
+		s->sched_launches /= 2;
+		s->sched_kernel_ns /= 2;
+	}
+	slack = s->sched_launches ? s->sched_kernel_ns / s->sched_launches / 1000 : 0;
+	slack = min_u64(slack, VGPU_SCHED_SLACK_MAX_US);
 	start = now = vgpu_sched_now();
 	for (;;) {
 		vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
@@ -222,8 +232,8 @@ void sess_sched_launch(struct session *s)
 			break;
 		}
 		sleep_ns(min_u64(d, VGPU_SCHED_WAIT_MAX_NS - (now - start)));
-		/* our own kernels may have finished meanwhile (cuda) */
-		sess_sched_harvest(s);
+		/* our own kernels may have finished meanwhile (cuda); still waiting */
+		harvest(s, 1);
 		now = vgpu_sched_now();
 	}
 	s->sched_wait_ns += now - start;

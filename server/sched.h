@@ -31,8 +31,12 @@
 #define VGPU_SCHED_WAIT_MAX_NS	(2 * VGPU_SCHED_BUCKETS * VGPU_SCHED_BUCKET_NS)
 /* nor looks again sooner than this: no spinning on the table */
 #define VGPU_SCHED_SLEEP_MIN_NS	250000ull	/* 250 us */
-/* a session with no kernel in flight or waiting still wants the GPU this long */
+/* a session with kernels in flight or waiting wants the GPU this long after its last request */
+#define VGPU_SCHED_WANT_BUSY_NS		100000000ull	/* 100 ms */
+/* one with none, this long */
 #define VGPU_SCHED_WANT_GRACE_NS	20000000ull	/* 20 ms */
+/* the lead a partition may take: its mean kernel time, at most this */
+#define VGPU_SCHED_SLACK_MAX_US		100000ull	/* 100 ms */
 /* nor later: the others may stop wanting the GPU at any moment */
 #define VGPU_SCHED_SLEEP_MAX_NS	10000000ull	/* 10 ms */
 

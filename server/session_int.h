@@ -50,7 +50,6 @@ struct session {
 	uint64_t sched_launches;	/* the launches let go: their mean */
 	uint64_t sched_wait_ns;		/* time its launches were held back */
 	bool sched_spatial;		/* its share is SMs of its own (--spatial) */
-	uint32_t sched_demand;		/* kernels in flight or waiting, as published */
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;

@@ -125,6 +125,6 @@ void sim_busy_end(struct sim *s, int what, uint64_t begin);
 CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem);
 /* The compute scheduler's kernel times: a sim kernel's is the wall time of its run. */
 void sim_kernel_timing(void *be, bool on);
-uint64_t sim_kernel_time(void *be, bool contended);
+uint64_t sim_kernel_time(void *be, uint32_t contenders);
 
 #endif

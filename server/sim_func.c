@@ -73,7 +73,7 @@ CUresult sim_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
 
 	if (s->sticky)
 		return s->sticky;
-	if (block_size > 1024 || dyn_smem > SIM_SMEM_PER_BLOCK) {
+	if (block_size <= 0 || block_size > 1024 || dyn_smem > SIM_SMEM_PER_BLOCK) {
 		*blocks = 0;
 		return CUDA_SUCCESS;
 	}

@@ -62,7 +62,7 @@ void sim_kernel_timing(void *be, bool on)
 {
 }
 
-uint64_t sim_kernel_time(void *be, bool contended)
+uint64_t sim_kernel_time(void *be, uint32_t contenders)
 {
 	struct sim *s = be;
 	uint64_t t = s->sched_kernel_ns;

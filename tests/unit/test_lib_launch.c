@@ -92,6 +92,14 @@ static void test_cooperative(void **state)
 	assert_int_equal(cuLaunchCooperativeKernel(f->fill, 16 * 132, 1, 1, 128, 1, 1, 0, NULL,
 						   params), CUDA_SUCCESS);
 	assert_filled(f, 9);
+	/* no threads, or more than 1024 (also when the product wraps in 32 bits): refused */
+	assert_int_equal(cuLaunchCooperativeKernel(f->fill, 32, 1, 1, 0, 1, 1, 0, NULL, params),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuLaunchCooperativeKernel(f->fill, 32, 1, 1, 65536, 65536, 1, 0, NULL,
+						   params), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuLaunchCooperativeKernel(f->fill, 32, 1, 1, 1025, 1, 1, 0, NULL, params),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_filled(f, 9);
 	/* bad arguments fail in the client as for any launch */
 	assert_int_equal(cuLaunchCooperativeKernel(NULL, 1, 1, 1, 1, 1, 1, 0, NULL, params),
 			 CUDA_ERROR_INVALID_HANDLE);
@@ -162,9 +170,9 @@ static void test_not_captured(void **state)
 	assert_int_equal(cuStreamBeginCapture(s, CU_STREAM_CAPTURE_MODE_RELAXED), CUDA_SUCCESS);
 	assert_int_equal(cuLaunchCooperativeKernel(f->fill, 32, 1, 1, 128, 1, 1, 0, s, params),
 			 CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED);
-	cuStreamEndCapture(s, &g);
-	if (g)
-		cuGraphDestroy(g);
+	/* the capture is invalidated: no graph with the kernel silently missing */
+	assert_int_equal(cuStreamEndCapture(s, &g), CUDA_ERROR_STREAM_CAPTURE_INVALIDATED);
+	assert_null(g);
 	assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
 	/* nothing ran: what test_launch_ex left */
 	assert_filled(f, 3);

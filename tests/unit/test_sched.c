@@ -124,6 +124,72 @@ static void test_policy(void **state)
 	assert_true(vgpu_sched_delay(&l, now) >= VGPU_SCHED_SLEEP_MIN_NS);
 }
 
+/*
+ * What the shared table tells a launch decision about the other partitions:
+ * a session wants the GPU for 100 ms after saying it has kernels in flight
+ * or waiting (a client gone quiet stops holding the others back), for
+ * 20 ms after saying it has none; sessions of its own partition, and
+ * records of detached sessions, do not count; the one furthest behind its
+ * share is reported.
+ */
+static void test_contention(void **state)
+{
+	struct vgpu_partitions parts, *t = &parts;
+	const char *names[1] = { "g" };
+	const uint64_t totals[1] = { 1 << 30 };
+	struct vgpu_part_info pi;
+	struct vgpu_sched_load l;
+	uint64_t t0 = 1000 * BUCKET;
+	int me, mate, a, b;
+	uint32_t id;
+
+	assert_int_equal(vgpu_part_table_create(t, 8), 0);
+	assert_int_equal(vgpu_part_set_gpus(t, 1, names, totals), 0);
+	assert_int_equal(vgpu_part_create(t, "p25", 0, 0, 10, 25, 0, &id), 0);
+	assert_int_equal(vgpu_part_create(t, "p50", 0, 0, 10, 50, 0, &id), 0);
+	assert_int_equal(vgpu_part_create(t, "p20", 0, 0, 10, 20, 0, &id), 0);
+	assert_int_equal(vgpu_part_attach(t, "p25", 0, 11, &me, &pi), 0);
+	assert_int_equal(vgpu_part_attach(t, "p25", 0, 12, &mate, &pi), 0);
+	assert_int_equal(vgpu_part_attach(t, "p50", 0, 13, &a, &pi), 0);
+	assert_int_equal(vgpu_part_attach(t, "p20", 0, 14, &b, &pi), 0);
+	vgpu_part_gpu_charge(t, a, 3000, t0);	/* 3000 us for 50%: 6000 per full share */
+	vgpu_part_gpu_charge(t, b, 1000, t0);	/* 1000 us for 20%: 5000 per full share */
+
+	/* nobody has said anything: nobody wants it */
+	vgpu_part_gpu_load(t, me, t0, &l);
+	assert_int_equal(l.contenders, 0);
+	assert_int_equal(l.share, 25);
+	/* a partition-mate wanting it does not count */
+	vgpu_part_set_demand(t, mate, 3, t0);
+	vgpu_part_gpu_load(t, me, t0, &l);
+	assert_int_equal(l.contenders, 0);
+	/* kernels in flight: wanted for 100 ms, then not (no request renewed it) */
+	vgpu_part_set_demand(t, a, 2, t0);
+	vgpu_part_gpu_load(t, me, t0 + 99000000ull, &l);
+	assert_int_equal(l.contenders, 1);
+	assert_int_equal(l.behind_share, 50);
+	assert_int_equal(l.behind_us, 3000);
+	vgpu_part_gpu_load(t, me, t0 + 101000000ull, &l);
+	assert_int_equal(l.contenders, 0);
+	/* none in flight: 20 ms of grace */
+	vgpu_part_set_demand(t, b, 0, t0);
+	vgpu_part_set_demand(t, a, 1, t0);
+	vgpu_part_gpu_load(t, me, t0 + 19000000ull, &l);
+	assert_int_equal(l.contenders, 2);
+	/* the one furthest behind for its share: 1000 us of 20% (5000 us per 100%) */
+	assert_int_equal(l.behind_share, 20);
+	assert_int_equal(l.behind_us, 1000);
+	vgpu_part_gpu_load(t, me, t0 + 21000000ull, &l);
+	assert_int_equal(l.contenders, 1);
+	assert_int_equal(l.behind_share, 50);
+	/* a detached session's record stops counting at once */
+	vgpu_part_detach(t, a);
+	vgpu_part_gpu_load(t, me, t0 + 1000, &l);
+	assert_int_equal(l.contenders, 1);	/* b, still in its grace */
+	assert_int_equal(l.behind_share, 20);
+	vgpu_part_table_destroy(t);
+}
+
 /* ---- sim sessions launching spin(5) ------------------------------------ */
 
 struct fixture {
@@ -480,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_contention),
 		cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
