@@ -10,6 +10,8 @@
  * Prints one line per measurement, "name value unit", for bench/run-gpu.sh:
  *   sync_us          cuCtxSynchronize round trip (an empty call)
  *   launch_sync_us   launch of an empty kernel (fill_u32 n=0) + synchronize
+ *   launch_async_us  per launch, of 1000 empty launches in a row then one
+ *                    synchronize (what an application queueing work pays)
  *   htod_4k_us / dtoh_4k_us   4 KiB copies
  *   htod_gbps / dtoh_gbps     64 MiB copies, pageable host memory
  */
@@ -83,6 +85,14 @@ int main(int argc, char **argv)
 		t[i] = now_us() - t0;
 	}
 	printf("launch_sync_us %.2f us\n", median(t, n));
+	for (int r = 0; r < 9; r++) {
+		t0 = now_us();
+		for (int i = 0; i < 1000; i++)
+			CK(cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, NULL, params, NULL));
+		CK(cuCtxSynchronize());
+		t[r] = (now_us() - t0) / 1000;
+	}
+	printf("launch_async_us %.2f us\n", median(t, 9));
 	for (int i = 0; i < n; i++) {
 		t0 = now_us();
 		CK(cuMemcpyHtoD(d, h, 4096));

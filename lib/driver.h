@@ -183,6 +183,11 @@ CUresult vgpu_errno_to_cu(int err);
 CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
 		  const struct iovec *resp, int nresp, size_t *resp_len);
 /*
+ * A request with no reply body, posted: not waited for (transport.h); the
+ * status of an earlier posted request that failed, else CUDA_SUCCESS.
+ */
+CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq);
+/*
  * One call with the body built in w (fixed buffer; its error flag is
  * checked) and the reply in buf[cap], parsed through *r on success.
  */

@@ -54,6 +54,39 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
 }
 
 /*
+ * May this launch be posted, not waited for (docs/LIBCUDA.md,
+ * "Asynchronous launches")?  Only a plain one whose shape the device's
+ * limits allow, so what the server could refuse is left to the rare
+ * failures of a kernel's own resources; VGPU_ASYNC=0 waits for every one.
+ */
+static bool may_post(const struct CUfunc_st *f, const unsigned int grid[3],
+		     const unsigned int block[3], unsigned int shared_bytes, uint32_t flags)
+{
+	static int async = -1;
+	const struct vgpu_device *d;
+	uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
+	CUresult rc;
+
+	if (async < 0) {
+		const char *e = getenv("VGPU_ASYNC");
+
+		async = !(e && !strcmp(e, "0"));
+	}
+	if (!async || flags)
+		return false;
+	d = vgpu_device(f->mod->ctx->dev, &rc);
+	if (!d || !d->have_info)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		if (!grid[i] || grid[i] > (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X + i] ||
+		    !block[i] || block[i] > (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X + i])
+			return false;
+	}
+	return threads <= (uint64_t)d->attr[CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK] &&
+	       shared_bytes <= (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK];
+}
+
+/*
  * Every launch: flags are VGPU_LAUNCH_F_* (cooperative, clusters of
  * cluster[3] blocks), sent in LAUNCH's flags word, the cluster's dimensions
  * after the parameters.
@@ -119,7 +152,14 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 			vgpu_put_u32(&cw, cluster[i]);
 		iov[2].iov_len = cw.len;
 	}
-	rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
+	{
+		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
+
+		if (may_post(f, grid, block, shared_bytes, flags))
+			rc = vgpu_rpc_post(VGPU_OP_LAUNCH, iov, 2);
+		else
+			rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
+	}
 out:
 	if (params != small)
 		free(params);

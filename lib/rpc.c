@@ -46,6 +46,25 @@ CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
 	return (CUresult)status;
 }
 
+CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
+{
+	struct vgpu_transport *t = vgpu_tp();
+	uint32_t status = CUDA_ERROR_UNKNOWN;
+	int ret;
+
+	if (!t)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	ret = vgpu_transport_post(t, op, req, nreq, &status);
+	if (ret) {
+		vgpu_dbg("%s: transport error %d", vgpu_op_name(op), ret);
+		return vgpu_errno_to_cu(ret);
+	}
+	if (status)
+		vgpu_dbg("%s: server answered %u (this or earlier posted work)", vgpu_op_name(op),
+			 status);
+	return (CUresult)status;
+}
+
 CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 		      struct vgpu_rbuf *r)
 {

@@ -90,6 +90,13 @@ int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 		return -ENOTCONN;
 	}
 	ret = t->ops->call(t, op, req, nreq, resp, nresp, &len, status);
+	if (!ret) {
+		/* every posted request before it is done: report the first failure */
+		t->posted = 0;
+		if (!*status && t->async_err)
+			*status = t->async_err;
+		t->async_err = 0;
+	}
 	if (ret && (t->dead || vgpu_transport_errno_fatal(ret))) {
 		/* an implementation marks itself dead when its stream desyncs */
 		t->dead = true;
@@ -102,6 +109,35 @@ int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 	pthread_mutex_unlock(&t->lock);
 	if (resp_len)
 		*resp_len = ret ? 0 : len;
+	return ret;
+}
+
+int vgpu_transport_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req,
+			int nreq, uint32_t *status)
+{
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->ops->post || t->posted >= VGPU_TRANSPORT_MAX_POSTED) {
+		pthread_mutex_unlock(&t->lock);
+		return vgpu_transport_call(t, op, req, nreq, NULL, 0, NULL, status);
+	}
+	if (t->dead) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOTCONN;
+	}
+	if (!t->posted)
+		t->posted_from = t->next_id;
+	ret = t->ops->post(t, op, req, nreq);
+	if (ret) {
+		t->dead = t->dead || vgpu_transport_errno_fatal(ret);
+		vgpu_dbg("%s transport: posting %s failed: %s", t->ops->name,
+			 vgpu_op_name(op) ?: "?", strerror(-ret));
+	} else {
+		t->posted++;
+	}
+	*status = 0;
+	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
 

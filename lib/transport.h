@@ -16,6 +16,16 @@
  * Calls are serialised by the transport's mutex: a call owns the ring's data
  * area, or the socket, from its request to its response.  Once a transport
  * has lost its peer it is dead: every later call fails at once.
+ *
+ * A request may also be posted (vgpu_transport_post): sent without waiting,
+ * the server answering only if it fails (VGPU_FRAME_F_NOREPLY).  The server
+ * serves a connection's requests in order, so the next call's reply comes
+ * after any such failure; the call reads it on the way and reports the
+ * first posted failure it met as its own status when its own succeeded
+ * (the CUDA rule: a call may return the error of earlier asynchronous
+ * work).  At most VGPU_TRANSPORT_MAX_POSTED requests are posted in a row;
+ * the next goes as a call, so the server never has more unread failure
+ * replies than a socket holds and never blocks writing them.
  */
 #ifndef VGPU_LIB_TRANSPORT_H
 #define VGPU_LIB_TRANSPORT_H
@@ -35,14 +45,22 @@ struct vgpu_transport_ops {
 		    const struct iovec *req, int nreq,
 		    const struct iovec *resp, int nresp,
 		    size_t *resp_len, uint32_t *status);
+	/* Optional: send without waiting (see the top); t->lock held, t not dead. */
+	int (*post)(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq);
 	void (*close)(struct vgpu_transport *t);
 };
+
+#define VGPU_TRANSPORT_MAX_POSTED	256
 
 struct vgpu_transport {
 	const struct vgpu_transport_ops *ops;
 	pthread_mutex_t lock;
 	uint64_t next_id;	/* protected by lock */
 	bool dead;		/* protected by lock; set on a lost peer */
+	/* posted requests (protected by lock) */
+	uint32_t posted;	/* sent since the last call */
+	uint64_t posted_from;	/* the first of those's id */
+	uint32_t async_err;	/* the first posted failure not yet reported, or 0 */
 	/*
 	 * Largest bulk payload (copy chunk) one request or response may
 	 * carry besides its fixed fields; copies are split to fit.
@@ -66,6 +84,15 @@ int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 			const struct iovec *req, int nreq,
 			const struct iovec *resp, int nresp,
 			size_t *resp_len, uint32_t *status);
+
+/*
+ * Post op (see the top): 0 with *status CUDA_SUCCESS, or the status of an
+ * earlier posted request that failed; the transport without posting, or
+ * with VGPU_TRANSPORT_MAX_POSTED requests in flight, makes it a call (its
+ * own status then).  Errors as vgpu_transport_call.
+ */
+int vgpu_transport_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req,
+			int nreq, uint32_t *status);
 
 /*
  * Open the transport the environment selects; NULL on failure with *err

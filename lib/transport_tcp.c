@@ -91,40 +91,92 @@ static int recv_body(int fd, const struct iovec *resp, int nresp, size_t len)
 	return 0;
 }
 
+/* Send one request frame; flags: VGPU_FRAME_F_NOREPLY or 0.  Its id in *id. */
+static int send_request(struct tcp_transport *tt, uint16_t op, uint32_t flags,
+			const struct iovec *req, int nreq, uint64_t *id)
+{
+	struct vgpu_frame_hdr h = {
+		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION,
+		.op = op, .flags = flags, .id = tt->t.next_id++,
+	};
+	struct iovec iov[TCP_MAX_IOV + 1];
+	uint8_t hdr[VGPU_PROTO_HDR_SIZE];
+	size_t len = vgpu_iov_len(req, nreq);
+
+	if (nreq > TCP_MAX_IOV || len > VGPU_PROTO_MAX_BODY)
+		return -EMSGSIZE;
+	h.len = (uint32_t)len;
+	*id = h.id;
+	vgpu_hdr_encode(&h, hdr);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	memcpy(&iov[1], req, nreq * sizeof(*req));
+	return send_iov(tt->fd, iov, nreq + 1);
+}
+
+static int tcp_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq)
+{
+	uint64_t id;
+	int ret = send_request((struct tcp_transport *)t, op, VGPU_FRAME_F_NOREPLY, req, nreq,
+			       &id);
+
+	if (ret && ret != -EMSGSIZE)
+		t->dead = true;	/* part of a frame may have gone out */
+	return ret;
+}
+
+/*
+ * The reply to request id: on the way, the failure replies of requests
+ * posted before it (ids from t->posted_from), whose first status is kept
+ * in t->async_err.
+ */
+static int recv_reply(struct tcp_transport *tt, uint16_t op, uint64_t id,
+		      struct vgpu_frame_hdr *h, const char **why)
+{
+	struct vgpu_transport *t = &tt->t;
+	uint8_t hdr[VGPU_PROTO_HDR_SIZE];
+	int ret;
+
+	for (;;) {
+		ret = vgpu_read_all(tt->fd, hdr, sizeof(hdr));
+		if (!ret && vgpu_hdr_decode(hdr, VGPU_PROTO_MAX_BODY, h, why))
+			ret = -EPROTO;
+		if (ret)
+			return ret;
+		if (!(h->flags & VGPU_FRAME_F_RESP))
+			break;
+		if (h->id == id)
+			return h->op == op ? 0 : (*why = "reply does not match the request", -EPROTO);
+		if (!t->posted || h->id < t->posted_from || h->id > id || !h->status)
+			break;
+		vgpu_dbg("tcp: posted %s (id %llu) failed: %u", vgpu_op_name(h->op) ?: "?",
+			 (unsigned long long)h->id, h->status);
+		if (!t->async_err)
+			t->async_err = h->status;
+		ret = drain(tt->fd, h->len);
+		if (ret)
+			return ret;
+	}
+	*why = "reply does not match the request";
+	return -EPROTO;
+}
+
 static int tcp_call(struct vgpu_transport *t, uint16_t op,
 		    const struct iovec *req, int nreq,
 		    const struct iovec *resp, int nresp,
 		    size_t *resp_len, uint32_t *status)
 {
 	struct tcp_transport *tt = (struct tcp_transport *)t;
-	struct vgpu_frame_hdr h = {
-		.magic = VGPU_PROTO_MAGIC, .version = VGPU_PROTO_VERSION,
-		.op = op, .id = t->next_id++,
-	};
-	struct iovec iov[TCP_MAX_IOV + 1];
-	uint8_t hdr[VGPU_PROTO_HDR_SIZE];
-	size_t len = vgpu_iov_len(req, nreq);
-	uint64_t id = h.id;
+	struct vgpu_frame_hdr h;
 	const char *why = NULL;
+	uint64_t id;
 	int ret;
 
-	if (nreq > TCP_MAX_IOV || len > VGPU_PROTO_MAX_BODY)
-		return -EMSGSIZE;
-	h.len = (uint32_t)len;
-	vgpu_hdr_encode(&h, hdr);
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = sizeof(hdr);
-	memcpy(&iov[1], req, nreq * sizeof(*req));
-
-	ret = send_iov(tt->fd, iov, nreq + 1);
+	ret = send_request(tt, op, 0, req, nreq, &id);
+	if (ret == -EMSGSIZE)
+		return ret;
 	if (!ret)
-		ret = vgpu_read_all(tt->fd, hdr, sizeof(hdr));
-	if (!ret && vgpu_hdr_decode(hdr, VGPU_PROTO_MAX_BODY, &h, &why))
-		ret = -EPROTO;
-	if (!ret && (!(h.flags & VGPU_FRAME_F_RESP) || h.id != id || h.op != op)) {
-		why = "reply does not match the request";
-		ret = -EPROTO;
-	}
+		ret = recv_reply(tt, op, id, &h, &why);
 	if (ret) {
 		if (why)
 			vgpu_dbg("tcp: %s", why);
@@ -152,6 +204,7 @@ static void tcp_close(struct vgpu_transport *t)
 static const struct vgpu_transport_ops tcp_ops = {
 	.name = "tcp",
 	.call = tcp_call,
+	.post = tcp_post,
 	.close = tcp_close,
 };
 

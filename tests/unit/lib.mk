@@ -12,6 +12,8 @@
 #                     stream-ordered allocation, context limits, device queries
 #   test_lib_launch   cooperative and cluster launches (cuLaunchCooperativeKernel,
 #                     cuLaunchKernelEx attributes), checked by the sim's model
+#   test_lib_post     posted launches (not waited for): order, a posted failure
+#                     reported by the next call, limits still checked at once
 #   test_lib_graph    graphs and stream capture: capture and replay, fork/join
 #                     across streams, invalidation, hand-built graphs, updates
 #   test_lib_vmm      virtual memory management (chunks, reservations, mappings,
@@ -26,7 +28,7 @@
 #                     processes, given back when a process is killed
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
-	     $(BUILD)/tests/test_lib_launch \
+	     $(BUILD)/tests/test_lib_launch $(BUILD)/tests/test_lib_post \
 	     $(BUILD)/tests/test_lib_vmm \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring \
 	     $(BUILD)/tests/test_lib_partition
@@ -37,7 +39,7 @@ $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
 $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/tests/unit/test_lib_ring.o \
 $(BUILD)/tests/unit/test_lib_runtime.o $(BUILD)/tests/unit/lib_server.o \
 $(BUILD)/tests/unit/test_lib_graph.o $(BUILD)/tests/unit/test_lib_vmm.o \
-$(BUILD)/tests/unit/test_lib_launch.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_launch.o $(BUILD)/tests/unit/test_lib_post.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
 	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
 	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
@@ -77,6 +79,12 @@ $(BUILD)/tests/test_lib_launch: $(BUILD)/tests/unit/test_lib_launch.o \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread
+
+# lib/'s objects linked in: the test posts a request of its own through vgpu_rpc_post
+$(BUILD)/tests/test_lib_post: $(BUILD)/tests/unit/test_lib_post.o $(BUILD)/tests/unit/lib_server.o \
+			      $(LIB_OBJS) $(LIB_GEN_OBJS) $(LIBVGPUSERVER) $(LIBVGPUCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -ldl -lpthread
 
 $(BUILD)/tests/test_lib_vmm: $(BUILD)/tests/unit/test_lib_vmm.o \
 			     $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_lib_post.c - posted requests (lib/transport.h): launches that pass
+ * the device's limits are sent without waiting over the direct transport,
+ * against an in-process sim server (lib_server.c), with lib/'s objects
+ * linked in so that a malformed request can be posted on purpose:
+ *   - many launches in a row (past VGPU_TRANSPORT_MAX_POSTED, where one
+ *     goes as a call) run in order: a copy after them sees the last;
+ *   - a posted request the server refuses is reported once, by the next
+ *     call, and the session goes on;
+ *   - launches outside the device's limits are still refused at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cuda.h>
+
+#include "common/proto.h"
+#include "lib/driver.h"
+#include "tests/unit/lib_server.h"
+
+#define N	1024
+
+static CUmodule mod;
+static CUfunction fill;
+static CUdeviceptr buf;
+
+static int setup(void **state)
+{
+	if (lib_server_start(state))
+		return -1;
+	make_ctx();
+	if (cuModuleLoadData(&mod, SIM_IMAGE) || cuModuleGetFunction(&fill, mod, "fill_u32") ||
+	    cuMemAlloc(&buf, N * sizeof(uint32_t)))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cuMemFree(buf);
+	cuModuleUnload(mod);
+	drop_ctx();
+	return 0;
+}
+
+static void assert_filled(uint32_t v)
+{
+	static uint32_t host[N];
+
+	assert_int_equal(cuMemcpyDtoH(host, buf, sizeof(host)), CUDA_SUCCESS);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(host[i], v);
+}
+
+static void test_in_order(void **state)
+{
+	uint32_t v, n = N;
+	void *params[] = { &buf, &v, &n };
+
+	for (v = 1; v <= 3 * VGPU_TRANSPORT_MAX_POSTED + 7; v++)
+		assert_int_equal(cuLaunchKernel(fill, N / 128, 1, 1, 128, 1, 1, 0, NULL, params,
+						NULL), CUDA_SUCCESS);
+	assert_filled(3 * VGPU_TRANSPORT_MAX_POSTED + 7);
+	assert_int_equal(vgpu_tp()->posted, 0);	/* the copy was a call: all done */
+}
+
+static void test_failure_reported_later(void **state)
+{
+	uint8_t body[VGPU_TRANSPORT_HDR_ROOM];
+	struct vgpu_wbuf w;
+	struct iovec iov;
+
+	/* a LAUNCH in a context the server never made */
+	vgpu_wbuf_init_fixed(&w, body, sizeof(body));
+	vgpu_put_u64(&w, 0xdead0000ull);
+	vgpu_put_u64(&w, 0xbeef0000ull);
+	for (int i = 0; i < 7; i++)
+		vgpu_put_u32(&w, 1);
+	vgpu_put_u32(&w, 0);
+	vgpu_put_u64(&w, 0);
+	vgpu_put_u32(&w, 0);
+	iov = (struct iovec){ .iov_base = body, .iov_len = w.len };
+	assert_int_equal(vgpu_rpc_post(VGPU_OP_LAUNCH, &iov, 1), CUDA_SUCCESS);
+	assert_int_equal(vgpu_tp()->posted, 1);
+	/* the next call reports it, once; the session goes on */
+	assert_int_equal(cuCtxSynchronize(), CUDA_ERROR_INVALID_HANDLE);
+	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
+	assert_filled(3 * VGPU_TRANSPORT_MAX_POSTED + 7);
+}
+
+static void test_limits_still_checked(void **state)
+{
+	uint32_t v = 5, n = N;
+	void *params[] = { &buf, &v, &n };
+
+	/* outside the device's limits: not posted, the server's answer at once */
+	assert_int_equal(cuLaunchKernel(fill, 1, 1, 1, 2048, 1, 1, 0, NULL, params, NULL),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuLaunchKernel(fill, 0, 1, 1, 128, 1, 1, 0, NULL, params, NULL),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuLaunchKernel(fill, 1, 1, 1, 128, 1, 1, 64 * 1024, NULL, params, NULL),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(vgpu_tp()->posted, 0);
+	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order),
+		cmocka_unit_test(test_failure_reported_later),
+		cmocka_unit_test(test_limits_still_checked),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
