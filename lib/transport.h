@@ -51,6 +51,8 @@ struct vgpu_transport_ops {
 };
 
 #define VGPU_TRANSPORT_MAX_POSTED	256
+/* async_err for a posted request that failed in the transport, not at the server */
+#define VGPU_TRANSPORT_ASYNC_LOST	999	/* CUDA_ERROR_UNKNOWN */
 
 struct vgpu_transport {
 	const struct vgpu_transport_ops *ops;

@@ -5,6 +5,12 @@
  *
  * One call at a time owns the whole data area: the request body goes to
  * data[0, req_len), the response comes back after it (64-byte aligned).
+ * Posted requests (VGPU_SQE_F_NOREPLY, when the module grants VGPU_F_NOREPLY)
+ * are laid one after another from data[0]; vgpud copies an entry's payload
+ * out before it advances sq_head, so a call, or a post that would not fit,
+ * first waits until sq_head has passed every posted entry.  A posted entry
+ * gets a completion only when it fails: reap() keeps the first such
+ * status in t->async_err for the next call to report (transport.h).
  * Every field of the ring is located through the offsets VGPU_IOC_SETUP
  * returned, never through an assumed layout, and each is checked to lie
  * inside the mapping before it is used.
@@ -25,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "uapi/vgpu.h"
@@ -45,6 +52,7 @@ struct ring_transport {
 	uint32_t sq_entries, cq_entries, data_size;
 	uint32_t sq_tail_local;	/* our producer index, mirrored to *sq_tail */
 	uint32_t cq_head_local;	/* our consumer index, mirrored to *cq_head */
+	uint32_t post_off;	/* where the next posted payload goes; 0: none in the area */
 };
 
 static bool is_pow2(uint32_t v)
@@ -76,11 +84,14 @@ static int check_ring_info(const struct vgpu_ring_info *ri)
 }
 
 /*
- * Take completions off the CQ until ours (id) shows up; entries for other
- * ids (left over from an interrupted call) are consumed and dropped.
+ * Take completions off the CQ until ours (id) shows up (0: none wanted, take
+ * what is there); a posted entry's (a failure) leaves its status in
+ * t->async_err; entries for other ids (left over from an interrupted call)
+ * are consumed and dropped.
  */
 static bool reap(struct ring_transport *rt, uint64_t id, struct vgpu_cqe *out)
 {
+	struct vgpu_transport *t = &rt->t;
 	uint32_t tail = __atomic_load_n(rt->cq_tail, __ATOMIC_ACQUIRE);
 
 	while (rt->cq_head_local != tail) {
@@ -88,14 +99,52 @@ static bool reap(struct ring_transport *rt, uint64_t id, struct vgpu_cqe *out)
 
 		rt->cq_head_local++;
 		__atomic_store_n(rt->cq_head, rt->cq_head_local, __ATOMIC_RELEASE);
-		if (c.id == id) {
+		if (id && c.id == id) {
 			*out = c;
 			return true;
+		}
+		if (t->posted && c.id >= t->posted_from && c.id < t->next_id && c.res) {
+			vgpu_dbg("ring: posted request %llu failed: %d", (unsigned long long)c.id,
+				 c.res);
+			if (!t->async_err)
+				t->async_err = c.res > 0 ? (uint32_t)c.res
+							 : VGPU_TRANSPORT_ASYNC_LOST;
+			continue;
 		}
 		vgpu_dbg("ring: dropping completion %llu (waiting for %llu)",
 			 (unsigned long long)c.id, (unsigned long long)id);
 	}
 	return false;
+}
+
+/* Is the channel dead (the daemon gone)?  Without waiting. */
+static bool chan_dead(struct ring_transport *rt)
+{
+	struct pollfd pfd = { .fd = rt->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/*
+ * Wait until vgpud has taken every entry we submitted (payloads copied out:
+ * the data area is free again) or, with room > 0, until the SQ has room.
+ * vgpud takes entries as soon as it is rung, so this is short; it sleeps in
+ * 20 us steps and gives up when the channel dies.
+ */
+static int wait_sq(struct ring_transport *rt, bool room)
+{
+	const struct timespec step = { .tv_nsec = 20000 };
+
+	for (;;) {
+		uint32_t used = rt->sq_tail_local - __atomic_load_n(rt->sq_head, __ATOMIC_ACQUIRE);
+
+		if (room ? used < rt->sq_entries : !used)
+			return 0;
+		if (chan_dead(rt))
+			return -EPIPE;
+		reap(rt, 0, NULL);	/* failures of posted entries, meanwhile */
+		nanosleep(&step, NULL);
+	}
 }
 
 static int wait_cqe(struct ring_transport *rt, uint64_t id, struct vgpu_cqe *out)
@@ -143,6 +192,13 @@ static int ring_call(struct vgpu_transport *t, uint16_t op,
 
 	if (resp_off >= rt->data_size)
 		return -EMSGSIZE;
+	if (rt->post_off) {
+		/* the call takes the whole area: posted payloads must have been taken */
+		ret = wait_sq(rt, false);
+		if (ret)
+			return ret;
+		rt->post_off = 0;
+	}
 	if (rt->sq_tail_local - __atomic_load_n(rt->sq_head, __ATOMIC_ACQUIRE) >= rt->sq_entries)
 		return -EBUSY;	/* cannot happen with one call in flight */
 
@@ -177,6 +233,42 @@ static int ring_call(struct vgpu_transport *t, uint16_t op,
 	return 0;
 }
 
+static int ring_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq)
+{
+	struct ring_transport *rt = (struct ring_transport *)t;
+	size_t len = vgpu_iov_len(req, nreq);
+	size_t next = (len + RESP_ALIGN - 1) & ~(size_t)(RESP_ALIGN - 1);
+	struct vgpu_sqe *sqe;
+	int ret;
+
+	if (next > rt->data_size)
+		return -EMSGSIZE;
+	if (rt->post_off + next > rt->data_size) {
+		ret = wait_sq(rt, false);	/* all taken: start again at data[0] */
+		if (ret)
+			return ret;
+		rt->post_off = 0;
+	}
+	ret = wait_sq(rt, true);
+	if (ret)
+		return ret;
+	vgpu_iov_gather(rt->data + rt->post_off, req, nreq);
+	sqe = &rt->sqes[rt->sq_tail_local & (rt->sq_entries - 1)];
+	sqe->id = t->next_id++;
+	sqe->op = op;
+	sqe->flags = VGPU_SQE_F_NOREPLY;
+	sqe->req_off = rt->post_off;
+	sqe->req_len = (uint32_t)len;
+	sqe->resp_off = 0;
+	sqe->resp_cap = 0;
+	sqe->reserved = 0;
+	rt->post_off += (uint32_t)next;
+	rt->sq_tail_local++;
+	__atomic_store_n(rt->sq_tail, rt->sq_tail_local, __ATOMIC_RELEASE);
+	reap(rt, 0, NULL);
+	return doorbell(rt);
+}
+
 static void ring_close(struct vgpu_transport *t)
 {
 	struct ring_transport *rt = (struct ring_transport *)t;
@@ -192,6 +284,14 @@ static const struct vgpu_transport_ops ring_ops = {
 	.close = ring_close,
 };
 
+/* When the module granted VGPU_F_NOREPLY. */
+static const struct vgpu_transport_ops ring_ops_post = {
+	.name = "ring",
+	.call = ring_call,
+	.post = ring_post,
+	.close = ring_close,
+};
+
 static uint32_t data_size_wanted(void)
 {
 	const char *v = getenv("VGPU_DATA_SIZE");
@@ -203,6 +303,7 @@ static uint32_t data_size_wanted(void)
 	return n > VGPU_DATA_SIZE_MAX ? VGPU_DATA_SIZE_MAX : (uint32_t)n;
 }
 
+/* Set the channel up and map it: 1 when posting (VGPU_F_NOREPLY) was granted, 0, or -errno. */
 static int ring_setup(struct ring_transport *rt, const char *path)
 {
 	struct vgpu_dev_info info;
@@ -224,7 +325,7 @@ static int ring_setup(struct ring_transport *rt, const char *path)
 
 	memset(&su, 0, sizeof(su));
 	su.api_version = VGPU_API_VERSION;
-	su.features = VGPU_F_WAIT_IOCTL;
+	su.features = VGPU_F_WAIT_IOCTL | VGPU_F_NOREPLY;
 	su.data_size = data_size_wanted();
 	if (ioctl(rt->fd, VGPU_IOC_SETUP, &su) < 0)
 		return -errno;
@@ -250,9 +351,10 @@ static int ring_setup(struct ring_transport *rt, const char *path)
 	rt->data_size = ri->data_size;
 	rt->sq_tail_local = __atomic_load_n(rt->sq_tail, __ATOMIC_RELAXED);
 	rt->cq_head_local = __atomic_load_n(rt->cq_head, __ATOMIC_RELAXED);
-	vgpu_dbg("ring: %s channel %u, %u entries, %u KiB data, server %.64s", path,
-		 su.chan_id, ri->sq_entries, ri->data_size >> 10, info.server);
-	return 0;
+	vgpu_dbg("ring: %s channel %u, %u entries, %u KiB data, server %.64s%s", path,
+		 su.chan_id, ri->sq_entries, ri->data_size >> 10, info.server,
+		 su.features & VGPU_F_NOREPLY ? ", posting" : "");
+	return su.features & VGPU_F_NOREPLY ? 1 : 0;
 }
 
 struct vgpu_transport *vgpu_ring_open(const char *path, int *err)
@@ -272,12 +374,13 @@ struct vgpu_transport *vgpu_ring_open(const char *path, int *err)
 		goto out_free;
 	}
 	ret = ring_setup(rt, path);
-	if (ret) {
+	if (ret < 0) {
 		vgpu_dbg("ring: setting up %s failed: %s", path, strerror(-ret));
 		goto out_close;
 	}
 	max = (rt->data_size - 2 * VGPU_TRANSPORT_HDR_ROOM) & ~(size_t)4095;
-	vgpu_transport_init(&rt->t, &ring_ops, max < RING_MAX_PAYLOAD ? max : RING_MAX_PAYLOAD);
+	vgpu_transport_init(&rt->t, ret ? &ring_ops_post : &ring_ops,
+			    max < RING_MAX_PAYLOAD ? max : RING_MAX_PAYLOAD);
 	return &rt->t;
 
 out_close:

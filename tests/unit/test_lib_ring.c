@@ -68,6 +68,7 @@ struct fake_chan {
 	bool dead;
 	bool pending;		/* doorbell rung, entries not yet handled */
 	unsigned int doorbells, entries;
+	unsigned int posted;	/* NOREPLY entries handled */
 };
 
 static struct fake_chan chans[FAKE_MAX];
@@ -168,7 +169,8 @@ static void handle_entries(struct fake_chan *ch)
 			ch->dead = true;
 			continue;
 		}
-		if (e.reserved || e.flags || (uint64_t)e.req_off + e.req_len > data ||
+		if (e.reserved || (e.flags & ~VGPU_SQE_F_NOREPLY) ||
+		    (uint64_t)e.req_off + e.req_len > data ||
 		    (uint64_t)e.resp_off + e.resp_cap > data)
 			res = -EINVAL;
 		else if (ch->inject_res)
@@ -179,6 +181,12 @@ static void handle_entries(struct fake_chan *ch)
 		if (ch->inject_stale) {
 			ch->inject_stale = false;
 			post_cqe(ch, e.id + 1000, 0, 0);
+		}
+		/* as vgpud: a posted (NOREPLY) entry completes only when it fails */
+		if (e.flags & VGPU_SQE_F_NOREPLY) {
+			ch->posted++;
+			if (!res)
+				continue;
 		}
 		post_cqe(ch, e.id, res, len);
 		if (ch->die_after) {
@@ -353,6 +361,9 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 		fds[0].revents |= POLLIN;
 	if (ch->dead)
 		fds[0].revents |= POLLERR | POLLHUP;
+	/* a look without waiting (the library waiting for the SQ to drain) */
+	if (!timeout)
+		return fds[0].revents ? 1 : 0;
 	/* nothing will ever come: a bug in the library or the test */
 	assert_true(fds[0].revents);
 	return 1;
@@ -506,14 +517,31 @@ static void test_library_over_ring(void **state)
 	assert_int_equal(cuMemcpyHtoD(dx, x, N * 4), CUDA_SUCCESS);
 	assert_int_equal(ch->entries - before, 2);	/* split into two chunks */
 	assert_int_equal(cuMemcpyHtoD(dy, y, N * 4), CUDA_SUCCESS);
+	before = ch->posted;
 	assert_int_equal(cuLaunchKernel(f, N / 256 + 1, 1, 1, 256, 1, 1, 0, NULL, params, NULL),
 			 CUDA_SUCCESS);
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
+	assert_int_equal(ch->posted - before, 1);	/* it went as a posted entry */
 	before = ch->entries;
 	assert_int_equal(cuMemcpyDtoH(r, dy, N * 4), CUDA_SUCCESS);
 	assert_int_equal(ch->entries - before, 2);
 	for (int i = 0; i < N; i++)
 		assert_true(r[i] == a * x[i] + y[i]);
+
+	/* many posted launches in a row (past the area's and the SQ's room, past the
+	 * posting bound) run in order: y = a*x + y, 600 times */
+	for (int k = 0; k < 600; k++)
+		assert_int_equal(cuLaunchKernel(f, N / 256 + 1, 1, 1, 256, 1, 1, 0, NULL, params,
+						NULL), CUDA_SUCCESS);
+	assert_int_equal(cuMemcpyDtoH(r, dy, N * 4), CUDA_SUCCESS);
+	for (int i = 0; i < N; i++)
+		assert_true(r[i] == a * x[i] * 601 + y[i]);
+	/* a posted launch that fails is reported once, by the next call */
+	ch->inject_res = -EINVAL;
+	assert_int_equal(cuLaunchKernel(f, N / 256 + 1, 1, 1, 256, 1, 1, 0, NULL, params, NULL),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuCtxSynchronize(), CUDA_ERROR_UNKNOWN);
+	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
 
 	/* transport errors become CUresults; the channel survives them */
 	ch->inject_res = -EINVAL;
