@@ -187,6 +187,8 @@ CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
  * status of an earlier posted request that failed, else CUDA_SUCCESS.
  */
 CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq);
+/* The same with the body built in w (its error flag checked). */
+CUresult vgpu_rpc_post_w(uint16_t op, struct vgpu_wbuf *w);
 /*
  * One call with the body built in w (fixed buffer; its error flag is
  * checked) and the reply in buf[cap], parsed through *r on success.

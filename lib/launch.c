@@ -57,22 +57,16 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
  * May this launch be posted, not waited for (docs/LIBCUDA.md,
  * "Asynchronous launches")?  Only a plain one whose shape the device's
  * limits allow, so what the server could refuse is left to the rare
- * failures of a kernel's own resources; VGPU_ASYNC=0 waits for every one.
+ * failures of a kernel's own resources (VGPU_ASYNC=0: none is posted, rpc.c).
  */
 static bool may_post(const struct CUfunc_st *f, const unsigned int grid[3],
 		     const unsigned int block[3], unsigned int shared_bytes, uint32_t flags)
 {
-	static int async = -1;
 	const struct vgpu_device *d;
 	uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
 	CUresult rc;
 
-	if (async < 0) {
-		const char *e = getenv("VGPU_ASYNC");
-
-		async = !(e && !strcmp(e, "0"));
-	}
-	if (!async || flags)
+	if (flags)
 		return false;
 	d = vgpu_device(f->mod->ctx->dev, &rc);
 	if (!d || !d->have_info)

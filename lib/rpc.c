@@ -8,6 +8,8 @@
 #include "lib/debug.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 CUresult vgpu_errno_to_cu(int err)
 {
@@ -46,6 +48,19 @@ CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
 	return (CUresult)status;
 }
 
+/* VGPU_ASYNC=0: every request waits for its answer (debugging a failure's origin). */
+static bool posting(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *e = getenv("VGPU_ASYNC");
+
+		on = !(e && !strcmp(e, "0"));
+	}
+	return on;
+}
+
 CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
 {
 	struct vgpu_transport *t = vgpu_tp();
@@ -54,6 +69,8 @@ CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
 
 	if (!t)
 		return CUDA_ERROR_NOT_INITIALIZED;
+	if (!posting())
+		return vgpu_rpc(op, req, nreq, NULL, 0, NULL);
 	ret = vgpu_transport_post(t, op, req, nreq, &status);
 	if (ret) {
 		vgpu_dbg("%s: transport error %d", vgpu_op_name(op), ret);
@@ -63,6 +80,15 @@ CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
 		vgpu_dbg("%s: server answered %u (this or earlier posted work)", vgpu_op_name(op),
 			 status);
 	return (CUresult)status;
+}
+
+CUresult vgpu_rpc_post_w(uint16_t op, struct vgpu_wbuf *w)
+{
+	struct iovec req = { .iov_base = w->buf, .iov_len = w->len };
+
+	if (w->err)
+		return CUDA_ERROR_INVALID_VALUE;
+	return vgpu_rpc_post(op, &req, 1);
 }
 
 CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,

@@ -150,7 +150,8 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 	vgpu_put_u64(&w, ev->ctx->h);
 	vgpu_put_u64(&w, ev->h);
 	vgpu_put_u64(&w, sh);
-	return vgpu_rpc_void(VGPU_OP_EVENT_RECORD, &w);
+	/* handles checked here, nothing else to refuse: posted (LIBCUDA.md) */
+	return vgpu_rpc_post_w(VGPU_OP_EVENT_RECORD, &w);
 }
 
 CUresult cuEventSynchronize(CUevent ev)
@@ -231,6 +232,8 @@ CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
 		return rc;
 	if (!vgpu_obj_valid(ev, VGPU_OBJ_EVENT))
 		return CUDA_ERROR_INVALID_HANDLE;
+	if (flags & ~CU_EVENT_WAIT_EXTERNAL)
+		return CUDA_ERROR_INVALID_VALUE;
 	if (vgpu_capture_stream_wait(s, ev, flags, &rc))
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
@@ -238,7 +241,8 @@ CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
 	vgpu_put_u64(&w, sh);
 	vgpu_put_u64(&w, ev->h);
 	vgpu_put_u32(&w, flags);
-	return vgpu_rpc_void(VGPU_OP_STREAM_WAIT_EVENT, &w);
+	/* handles checked here; flags the server refuses come back from the next call */
+	return vgpu_rpc_post_w(VGPU_OP_STREAM_WAIT_EVENT, &w);
 }
 
 CUresult cuStreamQuery(CUstream s)
