@@ -59,14 +59,16 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
  * limits allow, so what the server could refuse is left to the rare
  * failures of a kernel's own resources (VGPU_ASYNC=0: none is posted, rpc.c).
  */
-static bool may_post(const struct CUfunc_st *f, const unsigned int grid[3],
+static bool may_post(const struct CUfunc_st *f, CUstream stream, const unsigned int grid[3],
 		     const unsigned int block[3], unsigned int shared_bytes, uint32_t flags)
 {
 	const struct vgpu_device *d;
 	uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
+	uint64_t sh = 0;
 	CUresult rc;
 
-	if (flags)
+	/* a stream of another context than the kernel's: let the server say so now */
+	if (flags || vgpu_stream_handle(stream, &sh) || (sh && stream->ctx != f->mod->ctx))
 		return false;
 	d = vgpu_device(f->mod->ctx->dev, &rc);
 	if (!d || !d->have_info)
@@ -149,7 +151,7 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 	{
 		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
 
-		if (may_post(f, grid, block, shared_bytes, flags))
+		if (may_post(f, stream, grid, block, shared_bytes, flags))
 			rc = vgpu_rpc_post(VGPU_OP_LAUNCH, iov, 2);
 		else
 			rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);

@@ -144,6 +144,9 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
 		return rc;
+	/* an event and a stream of different contexts: refused here, not later */
+	if (sh && s->ctx != ev->ctx)
+		return CUDA_ERROR_INVALID_HANDLE;
 	if (vgpu_capture_event_record(ev, s, &rc))
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));

@@ -76,6 +76,31 @@ bool vgpu_transport_errno_fatal(int err)
 	}
 }
 
+/*
+ * The calls that report an earlier posted request's failure (transport.h):
+ * those that synchronise or ask about work, and copies and memsets, which
+ * change nothing the library keeps track of.  Not a call that created or
+ * destroyed something: an error from it would leave the library out of step
+ * with what the server did (a leaked allocation, a freed one still listed).
+ */
+static bool reports_async(uint16_t op)
+{
+	switch (op) {
+	case VGPU_OP_CTX_SYNC:
+	case VGPU_OP_STREAM_SYNC:
+	case VGPU_OP_EVENT_SYNC:
+	case VGPU_OP_STREAM_QUERY:
+	case VGPU_OP_EVENT_QUERY:
+	case VGPU_OP_MEMCPY_HTOD:
+	case VGPU_OP_MEMCPY_DTOH:
+	case VGPU_OP_MEMCPY_DTOD:
+	case VGPU_OP_MEMSET:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 			const struct iovec *req, int nreq,
 			const struct iovec *resp, int nresp,
@@ -91,11 +116,13 @@ int vgpu_transport_call(struct vgpu_transport *t, uint16_t op,
 	}
 	ret = t->ops->call(t, op, req, nreq, resp, nresp, &len, status);
 	if (!ret) {
-		/* every posted request before it is done: report the first failure */
+		/* every posted request before it is done */
 		t->posted = 0;
-		if (!*status && t->async_err)
+		/* a posted failure goes to a call that succeeded and may carry it */
+		if (!*status && t->async_err && reports_async(op)) {
 			*status = t->async_err;
-		t->async_err = 0;
+			t->async_err = 0;
+		}
 	}
 	if (ret && (t->dead || vgpu_transport_errno_fatal(ret))) {
 		/* an implementation marks itself dead when its stream desyncs */
@@ -126,15 +153,16 @@ int vgpu_transport_post(struct vgpu_transport *t, uint16_t op, const struct iove
 		pthread_mutex_unlock(&t->lock);
 		return -ENOTCONN;
 	}
+	/* counted before it goes: its failure may be read while it is being posted */
 	if (!t->posted)
 		t->posted_from = t->next_id;
+	t->posted++;
 	ret = t->ops->post(t, op, req, nreq);
 	if (ret) {
+		t->posted--;
 		t->dead = t->dead || vgpu_transport_errno_fatal(ret);
 		vgpu_dbg("%s transport: posting %s failed: %s", t->ops->name,
 			 vgpu_op_name(op) ?: "?", strerror(-ret));
-	} else {
-		t->posted++;
 	}
 	*status = 0;
 	pthread_mutex_unlock(&t->lock);

@@ -20,10 +20,12 @@
  * A request may also be posted (vgpu_transport_post): sent without waiting,
  * the server answering only if it fails (VGPU_FRAME_F_NOREPLY).  The server
  * serves a connection's requests in order, so the next call's reply comes
- * after any such failure; the call reads it on the way and reports the
- * first posted failure it met as its own status when its own succeeded
- * (the CUDA rule: a call may return the error of earlier asynchronous
- * work).  At most VGPU_TRANSPORT_MAX_POSTED requests are posted in a row;
+ * after any such failure; the call reads it on the way.  The first posted
+ * failure is reported as the status of the next call that succeeded and
+ * synchronises, queries, copies or sets memory (the CUDA rule: a call may
+ * return the error of earlier asynchronous work), never of one that made or
+ * released something, whose error would leave the library out of step
+ * with the server.  At most VGPU_TRANSPORT_MAX_POSTED requests are posted in a row;
  * the next goes as a call, so the server never has more unread failure
  * replies than a socket holds and never blocks writing them.
  */

@@ -7,7 +7,10 @@
  *   - many launches in a row (past VGPU_TRANSPORT_MAX_POSTED, where one
  *     goes as a call) run in order: a copy after them sees the last;
  *   - a posted request the server refuses is reported once, by the next
- *     call, and the session goes on;
+ *     call that synchronises, queries or copies and succeeded (not by one
+ *     that allocates or frees, nor lost behind one that failed), and the
+ *     session goes on;
+ *   - an event recorded on another context's stream is refused at once;
  *   - launches outside the device's limits are still refused at once.
  */
 #include <setjmp.h>
@@ -68,13 +71,13 @@ static void test_in_order(void **state)
 	assert_int_equal(vgpu_tp()->posted, 0);	/* the copy was a call: all done */
 }
 
-static void test_failure_reported_later(void **state)
+/* Post a LAUNCH in a context the server never made: it fails there. */
+static void post_bad_launch(void)
 {
 	uint8_t body[VGPU_TRANSPORT_HDR_ROOM];
 	struct vgpu_wbuf w;
 	struct iovec iov;
 
-	/* a LAUNCH in a context the server never made */
 	vgpu_wbuf_init_fixed(&w, body, sizeof(body));
 	vgpu_put_u64(&w, 0xdead0000ull);
 	vgpu_put_u64(&w, 0xbeef0000ull);
@@ -85,11 +88,53 @@ static void test_failure_reported_later(void **state)
 	vgpu_put_u32(&w, 0);
 	iov = (struct iovec){ .iov_base = body, .iov_len = w.len };
 	assert_int_equal(vgpu_rpc_post(VGPU_OP_LAUNCH, &iov, 1), CUDA_SUCCESS);
+}
+
+static void test_failure_reported_later(void **state)
+{
+	CUdeviceptr p = 0;
+
+	post_bad_launch();
 	assert_int_equal(vgpu_tp()->posted, 1);
-	/* the next call reports it, once; the session goes on */
+	/* the next synchronising call reports it, once; the session goes on */
 	assert_int_equal(cuCtxSynchronize(), CUDA_ERROR_INVALID_HANDLE);
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
 	assert_filled(3 * VGPU_TRANSPORT_MAX_POSTED + 7);
+
+	/* not by a call that makes or frees something: that one's own result counts */
+	post_bad_launch();
+	assert_int_equal(cuMemAlloc(&p, 4096), CUDA_SUCCESS);
+	assert_true(p != 0);
+	assert_int_equal(cuMemFree(p), CUDA_SUCCESS);
+	assert_int_equal(cuStreamQuery(NULL), CUDA_ERROR_INVALID_HANDLE);
+	assert_int_equal(cuStreamQuery(NULL), CUDA_SUCCESS);
+
+	/* a call that fails by itself reports its own error; the posted one waits */
+	post_bad_launch();
+	assert_int_equal(cuMemcpyDtoH(&p, 0x10, 8), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuCtxSynchronize(), CUDA_ERROR_INVALID_HANDLE);
+	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
+}
+
+/* An event of one context recorded on a stream of another: refused at once. */
+static void test_event_other_context(void **state)
+{
+	CUcontext other, mine;
+	CUstream s;
+	CUevent ev;
+
+	assert_int_equal(cuCtxGetCurrent(&mine), CUDA_SUCCESS);
+	assert_int_equal(cuEventCreate(&ev, 0), CUDA_SUCCESS);
+	assert_int_equal(cuCtxCreate(&other, NULL, 0, 0), CUDA_SUCCESS);
+	assert_int_equal(cuStreamCreate(&s, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+	assert_int_equal(cuEventRecord(ev, s), CUDA_ERROR_INVALID_HANDLE);
+	assert_int_equal(cuStreamWaitEvent(s, ev, 2), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
+	assert_int_equal(cuCtxDestroy(other), CUDA_SUCCESS);
+	assert_int_equal(cuCtxSetCurrent(mine), CUDA_SUCCESS);
+	assert_int_equal(cuEventRecord(ev, NULL), CUDA_SUCCESS);
+	assert_int_equal(cuEventSynchronize(ev), CUDA_SUCCESS);
+	assert_int_equal(cuEventDestroy(ev), CUDA_SUCCESS);
 }
 
 static void test_limits_still_checked(void **state)
@@ -114,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_in_order),
 		cmocka_unit_test(test_failure_reported_later),
 		cmocka_unit_test(test_limits_still_checked),
+		cmocka_unit_test(test_event_other_context),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
