@@ -4,12 +4,13 @@
  * so that vgpu-server builds and links on machines without one, and so
  * that only a session child (never the listening parent) initialises CUDA.
  *
- * Contexts: CTX_CREATE retains the device's primary context and
- * CTX_DESTROY releases it.  The primary context is what the runtime API
+ * Contexts (cuda_ctx.c): CTX_CREATE retains the device's primary context
+ * and CTX_DESTROY releases it.  The primary context is what the runtime API
  * uses, the driver shares it per device within the process (and a process
  * is one session), and its last release frees everything made in it,
  * which is exactly what a session end needs.  CTX_CREATE's flags are
- * therefore ignored.
+ * therefore ignored.  (Under --spatial, a session of a partition uses one
+ * SM-limited context of its own instead.)  Launches: cuda_launch.c.
  *
  * Every device range a client names was checked against the session's
  * alloc table before we get here (ops_mem.c); this file fills that table
@@ -137,117 +138,6 @@ static CUresult cuda_device_info(void *be, int ordinal, struct vgpu_device_info 
 		out->attr[i] = v;
 	}
 	return CUDA_SUCCESS;
-}
-
-/*
- * Spatial sharing (vgpu-server --spatial, under NVIDIA's MPS): a partition's
- * session gets a context of its own limited to its share of the SMs, so
- * tenants run side by side instead of taking turns.  The driver offers
- * that only to MPS clients (cuDeviceGetExecAffinitySupport says so).
- */
-static CUresult cuda_compute_limit(void *be, int ordinal, uint32_t share)
-{
-	struct cuda_be *b = be;
-	CUdevice dev;
-	int ok = 0;
-
-	if (!share || share >= 100)
-		return CUDA_SUCCESS;
-	if (!b->f.CtxCreateParams || !b->f.CtxDestroy || !b->f.CtxPopCurrent ||
-	    !b->f.DeviceGetExecAffinitySupport)
-		return CUDA_ERROR_NOT_SUPPORTED;
-	if (b->f.DeviceGet(&dev, ordinal) ||
-	    b->f.DeviceGetExecAffinitySupport(&ok, CU_EXEC_AFFINITY_TYPE_SM_COUNT, dev) || !ok)
-		return CUDA_ERROR_NOT_SUPPORTED;
-	b->sm_share = share;
-	return CUDA_SUCCESS;
-}
-
-/*
- * One SM-limited context per session, shared by all the contexts it makes
- * (as the primary context is): the SM count holds per context, so a
- * session making several would otherwise get its share several times.
- */
-static CUresult ctx_create_sm_share(struct cuda_be *b, struct cuda_ctx *c)
-{
-	CUexecAffinityParam p = { .type = CU_EXEC_AFFINITY_TYPE_SM_COUNT };
-	CUctxCreateParams cp = { .execAffinityParams = &p, .numExecAffinityParams = 1 };
-	CUcontext popped;
-	int sms = 0;
-	CUresult rc;
-
-	if (!b->sm_ctx) {
-		rc = b->f.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-					     c->dev);
-		if (rc)
-			return rc;
-		/* rounded up, at least one: the driver rounds to what the GPU can split */
-		p.param.smCount.val = (sms * b->sm_share + 99) / 100;
-		if (!p.param.smCount.val)
-			p.param.smCount.val = 1;
-		rc = b->f.CtxCreateParams(&b->sm_ctx, &cp, 0, c->dev);
-		if (rc)
-			return rc;
-		/* creating pushed it; contexts are made current with cuCtxSetCurrent */
-		b->f.CtxPopCurrent(&popped);
-		b->current = NULL;
-	}
-	b->sm_refs++;
-	c->c = b->sm_ctx;
-	c->own = true;
-	return CUDA_SUCCESS;
-}
-
-static CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void **ctx)
-{
-	struct cuda_be *b = be;
-	struct cuda_ctx *c = calloc(1, sizeof(*c));
-	CUresult rc;
-
-	if (!c)
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	rc = b->f.DeviceGet(&c->dev, ordinal);
-	if (rc == CUDA_SUCCESS && b->sm_share)
-		rc = ctx_create_sm_share(b, c);
-	else if (rc == CUDA_SUCCESS)
-		rc = b->f.PrimaryCtxRetain(&c->c, c->dev);
-	if (rc) {
-		free(c);
-		return rc;
-	}
-	*ctx = c;
-	return cuda_use(b, c);
-}
-
-static CUresult cuda_ctx_destroy(void *be, void *ctx)
-{
-	struct cuda_be *b = be;
-	struct cuda_ctx *c = ctx;
-	CUresult rc;
-
-	/* its timing events die with the context: collect and destroy them first */
-	cuda_timing_drop(b, c);
-	if (b->current == c->c) {
-		b->f.CtxSetCurrent(NULL);
-		b->current = NULL;
-	}
-	rc = CUDA_SUCCESS;	/* a shared SM-limited context another one still uses */
-	if (!c->own)
-		rc = b->f.PrimaryCtxRelease(c->dev);
-	else if (!--b->sm_refs)
-		rc = b->f.CtxDestroy(b->sm_ctx);
-	if (c->own && !b->sm_refs)
-		b->sm_ctx = NULL;
-	free(c);
-	return rc;
-}
-
-static CUresult cuda_ctx_sync(void *be, void *ctx)
-{
-	struct cuda_be *b = be;
-
-	USE(b, ctx);
-	return b->f.CtxSynchronize();
 }
 
 static CUresult cuda_mem_alloc(void *be, void *ctx, uint64_t size, uint64_t *dptr)
@@ -457,77 +347,6 @@ static CUresult cuda_module_get_global(void *be, void *ctx, void *mod, const cha
 	*dptr = p;
 	*size = sz;
 	return CUDA_SUCCESS;
-}
-
-/*
- * A launch, plain (flags 0: cuLaunchKernel) or with VGPU_LAUNCH_F_* flags
- * (cuLaunchKernelEx with the cooperative and cluster attributes).
- */
-static CUresult launch(struct cuda_be *b, void *ctx, void *func, const uint32_t grid[3],
-		       const uint32_t block[3], uint32_t shared_bytes, void *stream,
-		       const void *params, size_t params_len, uint32_t flags,
-		       const uint32_t cluster[3])
-{
-	CUlaunchAttribute attrs[2];
-	CUlaunchConfig cfg = {
-		.gridDimX = grid[0], .gridDimY = grid[1], .gridDimZ = grid[2],
-		.blockDimX = block[0], .blockDimY = block[1], .blockDimZ = block[2],
-		.sharedMemBytes = shared_bytes, .hStream = stream, .attrs = attrs,
-	};
-	size_t size = params_len;
-	void *buf = NULL;
-	CUresult rc;
-	int pair;
-
-	USE(b, ctx);
-	if (flags && !b->f.LaunchKernelEx)
-		return CUDA_ERROR_NOT_SUPPORTED;	/* driver older than 11.8 */
-	if (flags & VGPU_LAUNCH_F_COOPERATIVE)
-		attrs[cfg.numAttrs++] = (CUlaunchAttribute){
-			.id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE, .value.cooperative = 1 };
-	if (flags & VGPU_LAUNCH_F_CLUSTER)
-		attrs[cfg.numAttrs++] = (CUlaunchAttribute){
-			.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION,
-			.value.clusterDim = { cluster[0], cluster[1], cluster[2] } };
-	if (params_len) {
-		/* the frame body has no alignment guarantee; the copy is malloc-aligned */
-		buf = malloc(params_len);
-		if (!buf)
-			return CUDA_ERROR_OUT_OF_MEMORY;
-		memcpy(buf, params, params_len);
-	}
-	void *extra[] = {
-		CU_LAUNCH_PARAM_BUFFER_POINTER, buf,
-		CU_LAUNCH_PARAM_BUFFER_SIZE, &size,
-		CU_LAUNCH_PARAM_END,
-	};
-	/* bracketed by events when the session's partition is scheduled */
-	pair = cuda_timing_start(b, ctx, stream, cuda_launch_key(func, grid, block, shared_bytes));
-	if (flags)
-		rc = b->f.LaunchKernelEx(&cfg, func, NULL, buf ? extra : NULL);
-	else
-		rc = b->f.LaunchKernel(func, grid[0], grid[1], grid[2], block[0], block[1],
-				       block[2], shared_bytes, stream, NULL, buf ? extra : NULL);
-	cuda_timing_stop(b, ctx, stream, pair, rc == CUDA_SUCCESS);
-	free(buf);
-	return rc;
-}
-
-static CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
-			    const uint32_t block[3], uint32_t shared_bytes, void *stream,
-			    const void *params, size_t params_len)
-{
-	return launch(be, ctx, func, grid, block, shared_bytes, stream, params, params_len, 0,
-		      NULL);
-}
-
-static CUresult cuda_launch_ex(void *be, void *ctx, void *func, const uint32_t grid[3],
-			       const uint32_t block[3], uint32_t shared_bytes, void *stream,
-			       const void *params, size_t params_len, uint32_t flags,
-			       const uint32_t cluster[3])
-{
-	return launch(be, ctx, func, grid, block, shared_bytes, stream, params, params_len,
-		      flags, cluster);
 }
 
 static CUresult cuda_stream_create(void *be, void *ctx, unsigned int flags, int priority,

@@ -136,6 +136,19 @@ struct cuda_module {
 };
 
 /* Function attributes and occupancy (cuda_func.c). */
+/* cuda_ctx.c */
+CUresult cuda_compute_limit(void *be, int ordinal, uint32_t share);
+CUresult cuda_ctx_create(void *be, int ordinal, unsigned int flags, void **ctx);
+CUresult cuda_ctx_destroy(void *be, void *ctx);
+CUresult cuda_ctx_sync(void *be, void *ctx);
+/* cuda_launch.c */
+CUresult cuda_launch(void *be, void *ctx, void *func, const uint32_t grid[3],
+		     const uint32_t block[3], uint32_t shared_bytes, void *stream,
+		     const void *params, size_t params_len);
+CUresult cuda_launch_ex(void *be, void *ctx, void *func, const uint32_t grid[3],
+			const uint32_t block[3], uint32_t shared_bytes, void *stream,
+			const void *params, size_t params_len, uint32_t flags,
+			const uint32_t cluster[3]);
 CUresult cuda_func_get_attribute(void *be, void *ctx, void *func, int attrib, int *value);
 CUresult cuda_func_set_attribute(void *be, void *ctx, void *func, int attrib, int value);
 CUresult cuda_occupancy_blocks(void *be, void *ctx, void *func, int block_size,
