@@ -6,15 +6,16 @@
 #   qemu-bundle.tar.xz            QEMU for a host without one (mkbundle.sh)
 #   vmlinuz, initramfs-gpu.cpio.gz  Debian's kernel + a guest with vgpu.ko,
 #                                 vgpud, the programs and the cubins
-# Then, through the device tool: tests/gpu/run.sh .carry/gpu
+# Then, through the device tool: tests/gpu/run.sh .carry/gpu, or several steps
+# in one call: tests/gpu/batch.sh .carry/gpu spine cuda partitions ...
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$(realpath -m "${1:-$ROOT/.carry/gpu}")
 cd "$ROOT"
-make -s all progs modules modtest kernels cuda-progs
+make -s all progs modules modtest kernels cuda-progs bench
 KVER=${KVER:-$(modinfo -F vermagic vgpu.ko | cut -d' ' -f1)}
 rm -rf "$C" && mkdir -p "$C/build/bin" "$C/build/lib" "$C/build/tests/progs" "$C/kernels"
-cp build/bin/vgpu-server build/bin/vgpu-stat build/bin/vgpuctl "$C/build/bin/"
+cp build/bin/vgpu-server build/bin/vgpu-stat build/bin/vgpuctl build/bench/callcost "$C/build/bin/"
 cp -L build/lib/libcuda.so.1 "$C/build/lib/"
 cp build/tests/progs/* "$C/build/tests/progs/"
 cp build/kernels/*.cubin "$C/kernels/"
