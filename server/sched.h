@@ -8,10 +8,11 @@
  * sessions' kernels used over a sliding window of VGPU_SCHED_BUCKETS
  * buckets of VGPU_SCHED_BUCKET_NS each (the current, partial bucket and
  * the full ones before it).  Before a session of a partition launches a
- * kernel, it compares what its partition used in the window with its
- * share of the window; over it, while the GPU is contended, the session
- * sleeps until the share allows (vgpu_sched_delay says how long to sleep
- * before looking again).
+ * kernel, it compares what its partition used in the window, for its
+ * share, with the other partitions of the GPU that want it now; ahead of
+ * the one furthest behind by more than a kernel, the session sleeps until
+ * that one caught up (vgpu_sched_delay says how long to sleep before
+ * looking again).
  *
  * A bucket is one 64-bit word, so it is charged with a compare-and-swap
  * and read with a load, from any session process, without a lock: the
