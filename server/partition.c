@@ -551,9 +551,20 @@ void vgpu_part_gpu_load(const struct vgpu_partitions *t, int rec, uint64_t now_n
 		if (us)
 			l->others++;
 		share = __atomic_load_n(&p->compute_share, __ATOMIC_RELAXED);
-		/* the wanting partition furthest behind its share (none: 0 share) */
-		if (wants[i] && share &&
-		    (!l->behind_share || us * 100 / share < l->behind_us * 100 / l->behind_share)) {
+		if (!wants[i] || !share)
+			continue;
+		/*
+		 * the wanting partition furthest behind its share, among those of a
+		 * priority up to ours and among those above (set at creation: read
+		 * plainly, as the GPU is)
+		 */
+		if (p->priority > me->priority) {
+			if (!l->above_share || us * 100 / share < l->above_us * 100 / l->above_share) {
+				l->above_us = us;
+				l->above_share = share;
+			}
+		} else if (!l->behind_share ||
+			   us * 100 / share < l->behind_us * 100 / l->behind_share) {
 			l->behind_us = us;
 			l->behind_share = share;
 		}

@@ -81,13 +81,26 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * How far this partition is ahead of the one with use and share other_us,
+ * other_share, beyond what it may lead by (lead, per 100% of share): the
+ * microseconds the other must still use, times our share; 0 when none.
+ */
+static uint64_t excess(const struct vgpu_sched_load *l, uint64_t other_us, uint32_t other_share,
+		       uint64_t lead)
+{
+	uint64_t mine = l->own_us * other_share;
+	uint64_t theirs = other_us * l->share + lead * l->share * other_share / 100;
+
+	return mine > theirs ? mine - theirs : 0;
+}
+
 uint64_t vgpu_sched_delay(const struct vgpu_sched_load *l, uint64_t now_ns)
 {
-	uint64_t own, mine, theirs, d;
+	uint64_t over = 0, d;
 
-	if (!l->share || l->share >= 100 || !l->contenders || !l->behind_share)
+	if (!l->share || l->share >= 100 || !l->contenders)
 		return 0;
-	own = l->own_us;
 	/*
 	 * Shares of what the partitions used, not of the window: a GPU shared
 	 * by time-slicing is never 100% kernel time (context switches, launch
@@ -95,32 +108,38 @@ uint64_t vgpu_sched_delay(const struct vgpu_sched_load *l, uint64_t now_ns)
 	 * gave the small partitions their whole share and the big one what
 	 * was left (25% : 75% came out 1 : 2.70 on the H100; a 45% tenant
 	 * lost 6% when its neighbour became two).  Compared crosswise, no
-	 * division: own / share against behind_us / behind_share.
+	 * division: own / share against the other's use / its share.
+	 *
+	 * A partition just ahead of one of no higher priority still goes, by
+	 * up to about one of its kernels (slack_us, per 100% of share): held
+	 * back at the least lead, it sleeps at least VGPU_SCHED_SLEEP_MIN_NS
+	 * and relaunches late each time, and two near-equal shares came out
+	 * 1 : 1.5 instead of 45 : 55 on the H100 (the GPU slices evenly
+	 * between contexts with work).  Ahead of one of a higher priority it
+	 * waits at once: that one leads by a kernel.  Never both of two: the
+	 * one furthest behind (the higher priority when level) is ahead of
+	 * nobody it must wait for.  (Counting the next kernel on each side
+	 * made two level partitions wait for each other: the sim stalled.)
 	 */
-	mine = own * l->behind_share;
-	theirs = l->behind_us * l->share;
-	/*
-	 * A partition just ahead still goes, by up to about one of its
-	 * kernels (slack_us, per 100% of share): held back at the least lead,
-	 * it sleeps at least VGPU_SCHED_SLEEP_MIN_NS and relaunches late each
-	 * time, and two near-equal shares came out 1 : 1.5 instead of 45 : 55
-	 * on the H100 (the GPU slices evenly between contexts with work; the
-	 * one over its share lost more than its lead at every wait).  Never
-	 * both: the one furthest behind is ahead of nobody.  (Counting the
-	 * next kernel on each side instead made two level partitions wait
-	 * for each other: the sim stalled.)
-	 */
-	theirs += l->slack_us * l->share * l->behind_share / 100;
-	if (mine <= theirs)
+	if (l->behind_share)
+		over = excess(l, l->behind_us, l->behind_share, l->slack_us);
+	if (l->above_share) {
+		/* both in the same unit: what the other must still use, times our share */
+		uint64_t a = excess(l, l->above_us, l->above_share, 0);
+
+		over = a > over ? a : over;
+	}
+	if (!over)
 		return 0;
 	/*
 	 * When may it look again with a chance of another answer?  The one
-	 * behind must use (mine - theirs) / share us more, at 1 us per us at
-	 * best; time also leaves the window at the next bucket boundary; and
-	 * the others may stop wanting the GPU at any moment: never longer
-	 * than VGPU_SCHED_SLEEP_MAX_NS.
+	 * behind must use over / share / its share us more, at 1 us per us at
+	 * best (rounded down to at least the minimum sleep); time also leaves
+	 * the window at the next bucket boundary; and the others may stop
+	 * wanting the GPU at any moment: never longer than
+	 * VGPU_SCHED_SLEEP_MAX_NS.
 	 */
-	d = (mine - theirs) / l->share * 1000;
+	d = over / l->share * 1000;
 	d = min_u64(d, VGPU_SCHED_BUCKET_NS - now_ns % VGPU_SCHED_BUCKET_NS);
 	d = min_u64(d, VGPU_SCHED_SLEEP_MAX_NS);
 	return d < VGPU_SCHED_SLEEP_MIN_NS ? VGPU_SCHED_SLEEP_MIN_NS : d;

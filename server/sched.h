@@ -56,9 +56,15 @@ struct vgpu_sched_load {
 	uint32_t contenders;	/* sessions of other partitions of the GPU that have
 				 * kernels in flight or waiting to launch now, or had
 				 * within VGPU_SCHED_WANT_GRACE_NS */
-	/* of those partitions, the one that used least for its share: its use and share */
+	/*
+	 * Of those partitions with a priority up to this one's, the one that
+	 * used least for its share: its use and share (0: none); and the same
+	 * of those with a higher priority.
+	 */
 	uint64_t behind_us;
-	uint32_t behind_share;	/* 0: none of them has a share */
+	uint32_t behind_share;
+	uint64_t above_us;
+	uint32_t above_share;
 };
 
 /* Charge us microseconds of GPU time at now_ns (CLOCK_MONOTONIC).  Lock-free. */
@@ -74,7 +80,9 @@ uint64_t vgpu_sched_window_us(uint64_t now_ns);
  * waits only when its share is below 100 and another partition of its GPU
  * that wants the GPU now (kernels in flight or waiting) used less of the
  * window for its share than this one (own_us over share against
- * behind_us over behind_share), by more than slack_us for a full share.  So a
+ * behind_us over behind_share), by more than slack_us for a full share
+ * when that partition's priority is not higher, by anything when it is
+ * (above_us over above_share): the higher priority may lead by a kernel.  So a
  * partition alone, or beside partitions that have nothing to run, is never
  * held back (work-conserving), the one furthest behind always goes (no
  * two wait for each other), and partitions that all want the GPU use it

@@ -122,6 +122,26 @@ static void test_policy(void **state)
 	assert_int_equal(vgpu_sched_delay(&l, now), 0);
 	l.own_us = 1200;
 	assert_true(vgpu_sched_delay(&l, now) >= VGPU_SCHED_SLEEP_MIN_NS);
+	/*
+	 * priority: ahead of a wanting partition of higher priority by any
+	 * amount, it waits (no lead); level with it, it goes; and that one,
+	 * seeing this one behind it as a lower priority, leads by its kernel
+	 */
+	l = (struct vgpu_sched_load){ .share = 25, .own_us = 1001, .contenders = 1,
+				      .above_us = 3000, .above_share = 75, .slack_us = 500 };
+	assert_true(vgpu_sched_delay(&l, now) >= VGPU_SCHED_SLEEP_MIN_NS);
+	l.own_us = 1000;
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
+	l = (struct vgpu_sched_load){ .share = 75, .own_us = 3100, .contenders = 1,
+				      .behind_us = 1000, .behind_share = 25, .slack_us = 500 };
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
+	/* both kinds at once: the stricter decides */
+	l = (struct vgpu_sched_load){ .share = 50, .own_us = 2000, .contenders = 2,
+				      .behind_us = 1000, .behind_share = 20, .slack_us = 500,
+				      .above_us = 1900, .above_share = 50 };
+	assert_true(vgpu_sched_delay(&l, now) >= VGPU_SCHED_SLEEP_MIN_NS);
+	l.above_us = 2000;
+	assert_int_equal(vgpu_sched_delay(&l, now), 0);
 }
 
 /*
@@ -186,6 +206,17 @@ static void test_contention(void **state)
 	vgpu_part_detach(t, a);
 	vgpu_part_gpu_load(t, me, t0 + 1000, &l);
 	assert_int_equal(l.contenders, 1);	/* b, still in its grace */
+	assert_int_equal(l.behind_share, 20);
+	assert_int_equal(l.above_share, 0);
+	/* a wanting partition of higher priority is reported apart */
+	assert_int_equal(vgpu_part_create(t, "vip", 0, 0, 10, 5, 3, &id), 0);
+	assert_int_equal(vgpu_part_attach(t, "vip", 0, 15, &a, &pi), 0);
+	vgpu_part_gpu_charge(t, a, 100, t0);
+	vgpu_part_set_demand(t, a, 1, t0);
+	vgpu_part_gpu_load(t, me, t0 + 1000, &l);
+	assert_int_equal(l.contenders, 2);
+	assert_int_equal(l.above_share, 5);
+	assert_int_equal(l.above_us, 100);
 	assert_int_equal(l.behind_share, 20);
 	vgpu_part_table_destroy(t);
 }
