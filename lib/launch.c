@@ -59,16 +59,16 @@ CUresult vgpu_pack_params(const struct CUfunc_st *f, void **kernel_params, void 
  * limits allow, so what the server could refuse is left to the rare
  * failures of a kernel's own resources (VGPU_ASYNC=0: none is posted, rpc.c).
  */
-static bool may_post(const struct CUfunc_st *f, CUstream stream, const unsigned int grid[3],
-		     const unsigned int block[3], unsigned int shared_bytes, uint32_t flags)
+static bool may_post(const struct CUfunc_st *f, CUstream stream, uint64_t sh,
+		     const unsigned int grid[3], const unsigned int block[3],
+		     unsigned int shared_bytes, uint32_t flags)
 {
 	const struct vgpu_device *d;
 	uint64_t threads = (uint64_t)block[0] * block[1] * block[2];
-	uint64_t sh = 0;
 	CUresult rc;
 
-	/* a stream of another context than the kernel's: let the server say so now */
-	if (flags || vgpu_stream_handle(stream, &sh) || (sh && stream->ctx != f->mod->ctx))
+	/* a stream (handle sh) of another context than the kernel's: let the server say so now */
+	if (flags || (sh && stream->ctx != f->mod->ctx))
 		return false;
 	d = vgpu_device(f->mod->ctx->dev, &rc);
 	if (!d || !d->have_info)
@@ -92,6 +92,7 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 		       unsigned int shared_bytes, CUstream stream, void **kernel_params,
 		       void **extra, uint32_t flags, const unsigned int cluster[3])
 {
+	const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
 	uint8_t req[VGPU_TRANSPORT_HDR_ROOM], small[256], cl[12];
 	struct vgpu_wbuf w;
 	struct iovec iov[3];
@@ -106,7 +107,6 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 	if (rc)
 		return rc;
 	if (vgpu_capturing(stream)) {
-		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
 		struct vgpu_knode k;
 
 		/* a graph's kernel nodes carry no launch attributes yet: the capture fails */
@@ -148,14 +148,10 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 			vgpu_put_u32(&cw, cluster[i]);
 		iov[2].iov_len = cw.len;
 	}
-	{
-		const unsigned int grid[3] = { gx, gy, gz }, block[3] = { bx, by, bz };
-
-		if (may_post(f, stream, grid, block, shared_bytes, flags))
-			rc = vgpu_rpc_post(VGPU_OP_LAUNCH, iov, 2);
-		else
-			rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
-	}
+	if (may_post(f, stream, sh, grid, block, shared_bytes, flags))
+		rc = vgpu_rpc_post(VGPU_OP_LAUNCH, iov, 2);
+	else
+		rc = vgpu_rpc(VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
 out:
 	if (params != small)
 		free(params);

@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "server/sched.h"
 
 #define RING		128	/* event pairs per context */
 #define FULL_WAIT_MS	1000
@@ -73,13 +74,7 @@ uint64_t cuda_launch_key(const void *func, const uint32_t grid[3], const uint32_
 	return k ? k : 1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* What a kernel of shape key that took ns is charged (see the top). */
 static uint64_t solo_ns(struct cuda_be *b, uint64_t key, uint64_t ns, uint32_t contenders)
@@ -120,7 +115,7 @@ static void harvest(struct cuda_be *b, struct cuda_timing *t, uint32_t contender
 	}
 	if (t->head == t->tail)
 		return;
-	age = now_ns() - t->launched[t->head % RING];
+	age = vgpu_sched_now() - t->launched[t->head % RING];
 	if (age > LONG_NS && age - LONG_NS > t->head_charged) {
 		b->timed_ns += age - LONG_NS - t->head_charged;
 		t->head_charged = age - LONG_NS;
@@ -179,7 +174,7 @@ int cuda_timing_start(struct cuda_be *b, struct cuda_ctx *c, CUstream stream, ui
 	if (b->f.EventRecord(t->start[i], stream))
 		return -1;
 	t->key[i] = key;
-	t->launched[i] = now_ns();
+	t->launched[i] = vgpu_sched_now();
 	return (int)i;
 }
 

@@ -176,6 +176,12 @@ void sess_sched_attach(struct session *s, uint32_t share)
 		s->ops->kernel_timing(s->be, true);
 }
 
+/* Timed launches of the session not completed yet (the sim has none: it runs them at the call). */
+static uint32_t pending(struct session *s)
+{
+	return s->ops->kernel_pending ? s->ops->kernel_pending(s->be) : 0;
+}
+
 /*
  * Collect, charge, and tell the other partitions how much this session
  * wants the GPU: its kernels in flight, and the launch it holds back
@@ -183,17 +189,21 @@ void sess_sched_attach(struct session *s, uint32_t share)
  */
 static void harvest(struct session *s, uint32_t waiting)
 {
-	struct vgpu_sched_load l;
+	struct vgpu_sched_load l = { 0 };
 	uint64_t ns, now = vgpu_sched_now();
 
 	if (!scheduled(s) || !s->ops->kernel_time)
 		return;
-	vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
+	/*
+	 * Who else wants the GPU matters to charging only with kernels of ours
+	 * to collect, and to nothing after a request that launched none: the
+	 * table is not read after every request.
+	 */
+	if (waiting || pending(s))
+		vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
 	ns = s->ops->kernel_time(s->be, l.contenders);
 	s->sched_kernel_ns += ns;	/* for the mean a launch takes: the slack */
-	vgpu_part_set_demand(s->cfg->parts, s->part_rec,
-			     waiting + (s->ops->kernel_pending ? s->ops->kernel_pending(s->be) : 0),
-			     now);
+	vgpu_part_set_demand(s->cfg->parts, s->part_rec, waiting + pending(s), now);
 	ns += s->sched_carry_ns;
 	/* the table counts microseconds; what is left over waits for the next kernel */
 	s->sched_carry_ns = ns % 1000;

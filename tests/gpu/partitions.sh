@@ -24,10 +24,6 @@ BLOCKS=${SPIN_BLOCKS:-264}
 T=${SPIN_SECONDS:-8}
 TMP=$(mktemp -d)
 fails=0
-result() { # result NAME CONDITION-STATUS
-	if [ "$2" = 0 ]; then echo "RESULT PASS $1"; else echo "RESULT FAIL $1"; fails=$((fails + 1)); fi
-}
-rate() { sed -n 's/.* = \([0-9.]*\)\/s$/\1/p' "$1"; }
 within() { # within A B RATIO TOL: |A/B - RATIO| <= TOL * RATIO
 	awk -v a="$1" -v b="$2" -v r="$3" -v t="$4" \
 		'BEGIN { q = (b > 0) ? a / b : 0; d = q - r; if (d < 0) d = -d; exit !(d <= t * r) }'

@@ -24,10 +24,6 @@ THIRD=${SPIN_BLOCKS:-1408}
 T=${SPIN_SECONDS:-6}
 TMP=$(mktemp -d)
 fails=0
-result() { # result NAME CONDITION-STATUS
-	if [ "$2" = 0 ]; then echo "RESULT PASS $1"; else echo "RESULT FAIL $1"; fails=$((fails + 1)); fi
-}
-rate() { sed -n 's/.* = \([0-9.]*\)\/s$/\1/p' "$1"; }
 
 export CUDA_MPS_PIPE_DIRECTORY=$TMP/mps-pipe CUDA_MPS_LOG_DIRECTORY=$TMP/mps-log
 mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,4 +105,56 @@ void stop_spawned_server(struct spawned_server *srv)
 		wait_child(srv->pid, 10);
 		srv->pid = 0;
 	}
+}
+
+int run_capture(char *const argv[], char *out, size_t cap)
+{
+	size_t n = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (!pid) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t k = read(p[0], out + n, cap - 1 - n);
+
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (n == cap - 1)
+			break;
+	}
+	out[n] = '\0';
+	close(p[0]);
+	return wait_child(pid, 20);
+}
+
+int run_words(char *out, size_t cap, const char *tool, const char *opt, const char *arg,
+	      const char *line)
+{
+	char *argv[32] = { (char *)tool, (char *)opt, (char *)arg };
+	char buf[512];
+	int argc = 3, st;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	st = run_capture(argv, out, cap);
+	if (getenv("VGPU_TEST_VERBOSE"))
+		fprintf(stderr, "$ %s %s %s %s -> %d\n%s", tool, opt, arg, line, st, out);
+	return st;
 }

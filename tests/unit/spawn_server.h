@@ -22,6 +22,17 @@ double now_s(void);
 bool read_line(int fd, char *buf, size_t cap, double timeout_s);
 /* Its exit status, or -1 (killed after timeout_s, or died of a signal). */
 int wait_child(pid_t pid, double timeout_s);
+/*
+ * Run argv[0] with argv, its stdout and stderr in out (at most cap - 1
+ * bytes, NUL-terminated); its exit status as wait_child gives it (20 s).
+ */
+int run_capture(char *const argv[], char *out, size_t cap);
+/*
+ * Run tool OPT ARG followed by the space-separated words of line (at most
+ * 28), through run_capture; VGPU_TEST_VERBOSE prints the command and output.
+ */
+int run_words(char *out, size_t cap, const char *tool, const char *opt, const char *arg,
+	      const char *line);
 /* Send stderr to /dev/null unless VGPU_TEST_VERBOSE is set (in a child). */
 void quiet_stderr(void);
 

@@ -349,41 +349,7 @@ static void test_policy_names(void **state)
 /* Run vgpuctl -p PATH <words>; its exit status, stdout+stderr in out. */
 static int run_ctl(char *out, size_t cap, const char *path, const char *line)
 {
-	char *argv[32] = { VGPUCTL, "-p", (char *)path };
-	char buf[512];
-	int argc = 3, p[2], st;
-	size_t n = 0;
-	pid_t pid;
-
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		ssize_t k = read(p[0], out + n, cap - 1 - n);
-
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-		if (n == cap - 1)
-			break;
-	}
-	out[n] = '\0';
-	close(p[0]);
-	st = wait_child(pid, 20);
-	if (getenv("VGPU_TEST_VERBOSE"))
-		fprintf(stderr, "$ vgpuctl -p %s %s -> %d\n%s", path, line, st, out);
-	return st;
+	return run_words(out, cap, VGPUCTL, "-p", path, line);
 }
 
 static struct spawned_server pool_srv[2];

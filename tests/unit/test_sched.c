@@ -416,6 +416,21 @@ static void test_shares(void **state)
 	assert_ratio(lo, hi, 1.0 / 3, "25% vs 75%");
 }
 
+/* One session in partition a and one in b (NULL: none) for a second after the warm-up. */
+static void run_two(struct fixture *f, const char *a, const char *b, unsigned long *na,
+		    unsigned long *nb)
+{
+	struct worker w[2];
+	int stop = 0;
+
+	worker_init(f, &w[0], a, &stop);
+	worker_init(f, &w[1], b, &stop);
+	go(w, 2);
+	sleep_ms(WARMUP_MS);
+	measure(w, 1, 2, 1000, na, nb);
+	halt(w, 2, &stop);
+}
+
 /*
  * --spatial where the GPU cannot keep a partition to its SMs (the sim has
  * no MPS): the sessions are time-sliced as without it, 1:3.
@@ -423,17 +438,10 @@ static void test_shares(void **state)
 static void test_spatial_fallback(void **state)
 {
 	struct fixture *f = *state;
-	struct worker w[2];
 	unsigned long lo, hi;
-	int stop = 0;
 
 	f->cfg.spatial = true;
-	worker_init(f, &w[0], "low", &stop);
-	worker_init(f, &w[1], "high", &stop);
-	go(w, 2);
-	sleep_ms(WARMUP_MS);
-	measure(w, 1, 2, 1000, &lo, &hi);
-	halt(w, 2, &stop);
+	run_two(f, "low", "high", &lo, &hi);
 	f->cfg.spatial = false;
 	assert_ratio(lo, hi, 1.0 / 3, "25% vs 75%, --spatial on the sim");
 }
@@ -442,16 +450,9 @@ static void test_spatial_fallback(void **state)
 static void test_alone(void **state)
 {
 	struct fixture *f = *state;
-	struct worker w[2];
 	unsigned long part, free_run;
-	int stop = 0;
 
-	worker_init(f, &w[0], "low", &stop);	/* 25%, "high" idle */
-	worker_init(f, &w[1], NULL, &stop);	/* no partition */
-	go(w, 2);
-	sleep_ms(WARMUP_MS);
-	measure(w, 1, 2, 1000, &part, &free_run);
-	halt(w, 2, &stop);
+	run_two(f, "low", NULL, &part, &free_run);	/* 25%, "high" idle; no partition */
 	assert_ratio(part, free_run, 1.0, "25% alone vs no partition");
 	/* and that is about as fast as spin(5) goes */
 	assert_true(free_run > 1000 / SPIN_MS / 2);

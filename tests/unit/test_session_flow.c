@@ -27,6 +27,25 @@
 /* ---- tests ------------------------------------------------------------- */
 
 /* The whole saxpy flow, as a driver-API program would do it. */
+/*
+ * A LAUNCH body: fn on a grid of gx x 1 x 1 blocks of bx x 1 x 1 threads,
+ * no shared memory, the default stream, flags, the parameter bytes.
+ */
+static void put_launch(struct vgpu_wbuf *w, uint64_t ctx, uint64_t fn, uint32_t gx,
+		       uint32_t bx, uint32_t flags, const void *params, size_t len)
+{
+	vgpu_put_u64(w, ctx);
+	vgpu_put_u64(w, fn);
+	for (int i = 0; i < 3; i++)
+		vgpu_put_u32(w, i ? 1 : gx);
+	for (int i = 0; i < 3; i++)
+		vgpu_put_u32(w, i ? 1 : bx);
+	vgpu_put_u32(w, 0);
+	vgpu_put_u32(w, flags);
+	vgpu_put_u64(w, 0);
+	vgpu_put_bytes(w, params, len);
+}
+
 static void test_saxpy(void **state)
 {
 	struct peer *p = start(3);
@@ -119,16 +138,8 @@ static void test_saxpy(void **state)
 	memcpy(params + 24, &n, 4);
 	/* flags: an unknown bit; a cluster that does not divide the grid (neither runs) */
 	for (int k = 0; k < 2; k++) {
-		vgpu_put_u64(&w, ctx);
-		vgpu_put_u64(&w, fn);
-		for (int i = 0; i < 3; i++)
-			vgpu_put_u32(&w, i ? 1 : N / 256);
-		for (int i = 0; i < 3; i++)
-			vgpu_put_u32(&w, i ? 1 : 256);
-		vgpu_put_u32(&w, 0);
-		vgpu_put_u32(&w, k ? VGPU_LAUNCH_F_CLUSTER : 1u << 7);
-		vgpu_put_u64(&w, 0);
-		vgpu_put_bytes(&w, params, 28);
+		put_launch(&w, ctx, fn, N / 256, 256, k ? VGPU_LAUNCH_F_CLUSTER : 1u << 7, params,
+			   28);
 		if (k)
 			for (int i = 0; i < 3; i++)
 				vgpu_put_u32(&w, i ? 1 : N / 256 + 1);
@@ -136,16 +147,7 @@ static void test_saxpy(void **state)
 				 k ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_SUPPORTED);
 	}
 	for (int len = 27; len <= 28; len++) {
-		vgpu_put_u64(&w, ctx);
-		vgpu_put_u64(&w, fn);
-		for (int i = 0; i < 3; i++)
-			vgpu_put_u32(&w, i ? 1 : N / 256);
-		for (int i = 0; i < 3; i++)
-			vgpu_put_u32(&w, i ? 1 : 256);
-		vgpu_put_u32(&w, 0);
-		vgpu_put_u32(&w, 0);
-		vgpu_put_u64(&w, 0);
-		vgpu_put_bytes(&w, params, len);
+		put_launch(&w, ctx, fn, N / 256, 256, 0, params, len);
 		/* the params buffer must match the layout exactly */
 		assert_int_equal(call(p, VGPU_OP_LAUNCH, &w), len == 28 ? 0 : CUDA_ERROR_INVALID_VALUE);
 	}
@@ -176,14 +178,7 @@ static void test_saxpy(void **state)
 	vgpu_put_u64(&w, ctx);
 	vgpu_put_u64(&w, mod);
 	assert_int_equal(call(p, VGPU_OP_MODULE_UNLOAD, &w), 0);
-	vgpu_put_u64(&w, ctx);
-	vgpu_put_u64(&w, fn);
-	for (int i = 0; i < 6; i++)
-		vgpu_put_u32(&w, 1);
-	vgpu_put_u32(&w, 0);
-	vgpu_put_u32(&w, 0);
-	vgpu_put_u64(&w, 0);
-	vgpu_put_bytes(&w, params, 28);
+	put_launch(&w, ctx, fn, 1, 1, 0, params, 28);
 	assert_int_equal(call(p, VGPU_OP_LAUNCH, &w), CUDA_ERROR_INVALID_HANDLE);	/* fn died */
 	assert_int_equal(htod(p, ctx, g, &n, 4), CUDA_ERROR_INVALID_VALUE);	/* global too */
 	vgpu_put_u64(&w, ctx);
@@ -367,14 +362,7 @@ static void test_noreply_and_sticky(void **state)
 	free(mem);
 	vgpu_wbuf_free(&w);
 	vgpu_wbuf_init(&w);
-	vgpu_put_u64(&w, ctx);
-	vgpu_put_u64(&w, fn);
-	for (int i = 0; i < 6; i++)
-		vgpu_put_u32(&w, 1);
-	vgpu_put_u32(&w, 0);
-	vgpu_put_u32(&w, 0);
-	vgpu_put_u64(&w, 0);
-	vgpu_put_bytes(&w, &d, 8);
+	put_launch(&w, ctx, fn, 1, 1, 0, &d, 8);
 	assert_int_equal(call(p, VGPU_OP_LAUNCH, &w), 0);
 	vgpu_put_u64(&w, ctx);
 	assert_int_equal(call(p, VGPU_OP_CTX_SYNC, &w), CUDA_ERROR_ILLEGAL_ADDRESS);
