@@ -68,19 +68,19 @@ static CUresult server_create(CUdevice dev, unsigned int flags, uint64_t *h)
 	uint8_t req[8];
 
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
+	vgpu_put_u32(&w, vgpu_dev_remote(dev));
 	vgpu_put_u32(&w, flags);
-	return vgpu_rpc_u64(VGPU_OP_CTX_CREATE, &w, h);
+	return vgpu_rpc_u64(vgpu_dev_tp(dev), VGPU_OP_CTX_CREATE, &w, h);
 }
 
-static CUresult server_destroy(uint64_t h)
+static CUresult server_destroy(CUdevice dev, uint64_t h)
 {
 	struct vgpu_wbuf w;
 	uint8_t req[8];
 
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, h);
-	return vgpu_rpc_void(VGPU_OP_CTX_DESTROY, &w);
+	return vgpu_rpc_void(vgpu_dev_tp(dev), VGPU_OP_CTX_DESTROY, &w);
 }
 
 static CUresult ctx_new(CUdevice dev, unsigned int flags, bool primary, struct CUctx_st **out)
@@ -103,7 +103,7 @@ static CUresult ctx_new(CUdevice dev, unsigned int flags, bool primary, struct C
 	}
 	if (!c || vgpu_obj_register(&c->o) < 0) {
 		free(c);
-		server_destroy(h);
+		server_destroy(dev, h);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	*out = c;
@@ -125,7 +125,7 @@ static CUresult ctx_teardown(struct CUctx_st *c, bool primary)
 		c->active = false;
 	else
 		vgpu_obj_unregister(&c->o);
-	rc = server_destroy(c->h);
+	rc = server_destroy(c->dev, c->h);
 	vgpu_obj_sweep(c, vgpu_obj_free);
 	vgpu_range_drop_ctx(&vgpu_dev_ranges, c);
 	/* drop it from this thread's stack; other threads find it invalid (or inactive) */
@@ -300,7 +300,7 @@ CUresult cuCtxSynchronize_v2(CUcontext ctx)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
-	return vgpu_rpc_void(VGPU_OP_CTX_SYNC, &w);
+	return vgpu_rpc_void(vgpu_ctx_tp(c), VGPU_OP_CTX_SYNC, &w);
 }
 
 CUresult cuCtxSynchronize(void)

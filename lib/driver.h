@@ -155,7 +155,18 @@ CUresult vgpu_obj_destroy(struct vgpu_obj *o, uint16_t op, const struct CUctx_st
 			  uint64_t h);
 
 /* ---- driver state (init.c) --------------------------------------------- */
+/*
+ * Several servers: each transport is a link to one server session; the
+ * application's devices are the links' devices in link order (init.c).
+ * Everything made on a device (contexts and what lives in them, VMM
+ * chunks, pools) is reached through that device's link.
+ */
+#define VGPU_MAX_LINKS		16
+#define VGPU_MAX_DEVICES	256
+
 struct vgpu_device {
+	struct vgpu_transport *tp;	/* its link; constant after cuInit */
+	uint32_t remote;		/* its index in that session */
 	bool have_info;
 	char name[256];
 	CUuuid uuid;
@@ -170,7 +181,13 @@ struct vgpu_device {
 
 /* CUDA_SUCCESS once cuInit succeeded; its error or NOT_INITIALIZED otherwise. */
 CUresult vgpu_initialized(void);
-struct vgpu_transport *vgpu_tp(void);
+/* A valid device's link, and its index there (requests name that). */
+struct vgpu_transport *vgpu_dev_tp(CUdevice dev);
+uint32_t vgpu_dev_remote(CUdevice dev);
+/* The application's device that is device @remote of link tp; -1 if none. */
+CUdevice vgpu_dev_local(const struct vgpu_transport *tp, uint32_t remote);
+/* How many links cuInit opened. */
+int vgpu_links(void);
 /* The device (info fetched on first use); NULL with *rc set if invalid. */
 struct vgpu_device *vgpu_device(CUdevice dev, CUresult *rc);
 void vgpu_device_lock(void);
@@ -180,29 +197,35 @@ void vgpu_device_unlock(void);
 /* A transport errno as a CUresult. */
 CUresult vgpu_errno_to_cu(int err);
 /* One call with gather/scatter bodies; the server's status, or the mapped transport error. */
-CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
+CUresult vgpu_rpc(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq,
 		  const struct iovec *resp, int nresp, size_t *resp_len);
 /*
  * A request with no reply body, posted: not waited for (transport.h); the
  * status of an earlier posted request that failed, else CUDA_SUCCESS.
  */
-CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq);
+CUresult vgpu_rpc_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq);
 /* The same with the body built in w (its error flag checked). */
-CUresult vgpu_rpc_post_w(uint16_t op, struct vgpu_wbuf *w);
+CUresult vgpu_rpc_post_w(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w);
 /*
  * One call with the body built in w (fixed buffer; its error flag is
  * checked) and the reply in buf[cap], parsed through *r on success.
  */
-CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
+CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 		      struct vgpu_rbuf *r);
 /* Same, for replies that are one u64 (handles, pointers). */
-CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out);
+CUresult vgpu_rpc_u64(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, uint64_t *out);
 /* Same, for replies that are one i32 (attributes, counts). */
-CUresult vgpu_rpc_i32(uint16_t op, struct vgpu_wbuf *w, int32_t *out);
+CUresult vgpu_rpc_i32(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, int32_t *out);
 /* Same, for replies with no body. */
-CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w);
+CUresult vgpu_rpc_void(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w);
 /* An op whose request is {u64 ctx, u64 handle} and whose reply is empty. */
 CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h);
+
+/* A context's link. */
+static inline struct vgpu_transport *vgpu_ctx_tp(const struct CUctx_st *c)
+{
+	return vgpu_dev_tp(c->dev);
+}
 
 /* ---- contexts (context.c), streams (stream.c) -------------------------- */
 /* The calling thread's current context, checked; INVALID_CONTEXT if none. */
@@ -219,6 +242,7 @@ CUresult vgpu_stream_handle(CUstream s, uint64_t *h);
 struct vgpu_range {
 	uint64_t base, size;
 	struct CUctx_st *ctx;	/* the context it belongs to (device memory), or NULL */
+	struct vgpu_transport *tp;	/* device memory: the link it lives behind */
 	unsigned int flags;	/* host memory: the CU_MEMHOST* flags; device: 0 */
 	bool registered;	/* host memory: cuMemHostRegister'ed, not allocated here */
 	uint64_t id;		/* process-wide unique id (CU_POINTER_ATTRIBUTE_BUFFER_ID), set by vgpu_range_add */
@@ -232,6 +256,9 @@ struct vgpu_ranges {
 
 extern struct vgpu_ranges vgpu_dev_ranges;	/* cuMemAlloc'ed device memory */
 extern struct vgpu_ranges vgpu_host_ranges;	/* pinned (page-locked) host memory */
+extern struct vgpu_ranges vgpu_va_ranges;	/* cuMemAddressReserve'd address space */
+/* VMM chunk handles (base: the handle, size 1), for their link */
+extern struct vgpu_ranges vgpu_vmm_handles;
 
 /* Add r with a new process-wide id (r->id is ignored); 0 or -1 (ENOMEM). */
 int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r);
@@ -239,8 +266,50 @@ int vgpu_range_add(struct vgpu_ranges *t, const struct vgpu_range *r);
 bool vgpu_range_del(struct vgpu_ranges *t, uint64_t base, struct vgpu_range *out);
 /* The range containing addr; false if none does. */
 bool vgpu_range_find(struct vgpu_ranges *t, uint64_t addr, struct vgpu_range *out);
+/* Does any range intersect [base, base + size)? */
+bool vgpu_range_overlaps(struct vgpu_ranges *t, uint64_t base, uint64_t size);
 /* Forget every range of a destroyed context. */
 void vgpu_range_drop_ctx(struct vgpu_ranges *t, const void *ctx);
+
+/* ---- several servers in one process (multidev.c) ----------------------- */
+/*
+ * Each server chooses its own device addresses, and two may choose the
+ * same: an allocation is kept apart from every address the process knows
+ * (device memory and reservations of any server) by asking again while
+ * holding the one that collided (at most VGPU_APART_TRIES times).
+ */
+#define VGPU_APART_TRIES	16
+
+struct vgpu_alloc_op {
+	struct vgpu_transport *tp;
+	uint16_t op;			/* answered with the address, one u64 */
+	struct vgpu_wbuf *req;		/* its request, sent again on each try */
+	uint64_t size;
+	/* give back an address that collided */
+	void (*undo)(const struct vgpu_alloc_op *a, uint64_t addr);
+	struct CUctx_st *ctx;		/* for undo */
+	uint64_t stream;		/* for undo */
+};
+
+/* The server's answer, or OUT_OF_MEMORY when no address apart was given. */
+CUresult vgpu_alloc_apart(const struct vgpu_alloc_op *a, uint64_t *addr);
+/*
+ * Route a call on device memory p made in context *c on its stream *sh:
+ * memory of another server's device goes to the context it was allocated
+ * in, on its null stream, once *sh's earlier work is done (stronger than
+ * the stream order asked, as no stream can wait across servers).
+ */
+CUresult vgpu_route_ptr(CUdeviceptr p, struct CUctx_st **c, uint64_t *sh);
+/*
+ * A device-to-device copy between memory of two servers, relayed through
+ * this process after stream sh of context c finished its earlier work;
+ * complete on return.  *relayed false: both are behind one link.
+ */
+CUresult vgpu_relay_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, struct CUctx_st *c,
+			 uint64_t sh, bool *relayed);
+/* Synchronous copies in context c on its null stream (memory.c). */
+CUresult vgpu_copy_dtoh_in(struct CUctx_st *c, void *dst, CUdeviceptr src, size_t n);
+CUresult vgpu_copy_htod_in(struct CUctx_st *c, CUdeviceptr dst, const void *src, size_t n);
 
 /* ---- modules (module.c) ----------------------------------------------- */
 /* Load an image (any kind image.c knows) into context c. */

@@ -31,7 +31,7 @@ CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction fun
 		return CUDA_ERROR_INVALID_VALUE;
 	func_req(&w, req, sizeof(req), f);
 	vgpu_put_i32(&w, (int32_t)attrib);
-	return vgpu_rpc_i32(VGPU_OP_FUNC_GET_ATTRIBUTE, &w, pi);
+	return vgpu_rpc_i32(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_FUNC_GET_ATTRIBUTE, &w, pi);
 }
 
 CUresult cuFuncSetAttribute(CUfunction func, CUfunction_attribute attrib, int value)
@@ -46,7 +46,7 @@ CUresult cuFuncSetAttribute(CUfunction func, CUfunction_attribute attrib, int va
 	func_req(&w, req, sizeof(req), f);
 	vgpu_put_i32(&w, (int32_t)attrib);
 	vgpu_put_i32(&w, value);
-	return vgpu_rpc_void(VGPU_OP_FUNC_SET_ATTRIBUTE, &w);
+	return vgpu_rpc_void(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_FUNC_SET_ATTRIBUTE, &w);
 }
 
 static CUresult kernel_dev(CUdevice dev)
@@ -87,7 +87,7 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *blocks, CUfun
 	vgpu_put_i32(&w, block_size);
 	vgpu_put_u64(&w, dyn_smem);
 	vgpu_put_u32(&w, flags);
-	return vgpu_rpc_i32(VGPU_OP_OCCUPANCY_BLOCKS, &w, blocks);
+	return vgpu_rpc_i32(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_OCCUPANCY_BLOCKS, &w, blocks);
 }
 
 CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, CUfunction f, int block_size,
@@ -113,7 +113,7 @@ CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t *bytes, CUfunction func,
 	func_req(&w, req, sizeof(req), f);
 	vgpu_put_i32(&w, blocks);
 	vgpu_put_i32(&w, block_size);
-	rc = vgpu_rpc_u64(VGPU_OP_OCCUPANCY_DYN_SMEM, &w, &v);
+	rc = vgpu_rpc_u64(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_OCCUPANCY_DYN_SMEM, &w, &v);
 	if (!rc)
 		*bytes = v;
 	return rc;
@@ -210,7 +210,7 @@ static CUresult cluster_query(int *out, CUfunction func, const CUlaunchConfig *c
 	for (int i = 0; i < 3; i++)
 		vgpu_put_u32(&w, cluster[i]);
 	vgpu_put_u32(&w, 0);	/* reserved */
-	return vgpu_rpc_i32(VGPU_OP_OCCUPANCY_CLUSTERS, &w, out);
+	return vgpu_rpc_i32(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_OCCUPANCY_CLUSTERS, &w, out);
 }
 
 CUresult cuOccupancyMaxActiveClusters(int *clusters, CUfunction func, const CUlaunchConfig *cfg)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * init.c - cuInit and the device queries.  cuInit opens the transport and
- * asks for the device count once per process; its result is kept, as the
- * real driver keeps it.  Each device's DEVICE_INFO (name, UUID, memory,
+ * init.c - cuInit and the device queries.  cuInit opens the transports
+ * (one per server or device node: several give the application devices
+ * of several servers) and asks each for its device count, once per
+ * process; its result is kept, as the real driver keeps it.  Each device's DEVICE_INFO (name, UUID, memory,
  * every attribute) is fetched on first use and answered locally after.
  */
 #include "lib/driver.h"
@@ -19,7 +20,9 @@ static struct {
 	pthread_mutex_t lock;	/* init, device info, primary contexts */
 	bool done;		/* written under lock, read with acquire */
 	CUresult rc;
-	struct vgpu_transport *tp;
+	/* set by cuInit before it publishes done, constant after */
+	int ntp;
+	struct vgpu_transport *tps[VGPU_MAX_LINKS];
 	int ndev;
 	struct vgpu_device *devs;
 } drv = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -31,10 +34,27 @@ CUresult vgpu_initialized(void)
 	return drv.rc;
 }
 
-/* Set by cuInit (before it publishes done: the device count is its first call). */
-struct vgpu_transport *vgpu_tp(void)
+struct vgpu_transport *vgpu_dev_tp(CUdevice dev)
 {
-	return __atomic_load_n(&drv.tp, __ATOMIC_ACQUIRE);
+	return drv.devs[dev].tp;
+}
+
+uint32_t vgpu_dev_remote(CUdevice dev)
+{
+	return drv.devs[dev].remote;
+}
+
+CUdevice vgpu_dev_local(const struct vgpu_transport *tp, uint32_t remote)
+{
+	for (int i = 0; i < drv.ndev; i++)
+		if (drv.devs[i].tp == tp && drv.devs[i].remote == remote)
+			return i;
+	return -1;
+}
+
+int vgpu_links(void)
+{
+	return drv.ntp;
 }
 
 void vgpu_device_lock(void)
@@ -47,39 +67,64 @@ void vgpu_device_unlock(void)
 	pthread_mutex_unlock(&drv.lock);
 }
 
-static CUresult open_transport(void)
+/* How many devices the server behind tp exposes to this session. */
+static CUresult device_count(struct vgpu_transport *tp, uint32_t *count)
 {
-	struct vgpu_transport *tp;
 	struct vgpu_wbuf w;
 	struct vgpu_rbuf r;
 	uint8_t buf[4];
-	uint32_t count;
 	CUresult rc;
-	int err = 0;
 
-	tp = vgpu_transport_open(&err);
-	if (!tp && err > 0)
+	vgpu_wbuf_init_fixed(&w, NULL, 0);
+	rc = vgpu_rpc_buf(tp, VGPU_OP_DEVICE_COUNT, &w, buf, sizeof(buf), &r);
+	if (rc)
+		return rc;
+	*count = vgpu_get_u32(&r);
+	return vgpu_rbuf_done(&r) ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
+}
+
+/*
+ * Open every server (or device node) the environment names; the
+ * application's devices are theirs in that order: link 0's devices
+ * 0..k0-1, then link 1's, and so on.
+ */
+static CUresult open_links(void)
+{
+	uint32_t counts[VGPU_MAX_LINKS], total = 0;
+	CUresult rc;
+	int err = 0, n, d = 0;
+
+	n = vgpu_transport_open_all(drv.tps, VGPU_MAX_LINKS, &err);
+	if (n < 0 && err > 0)
 		return (CUresult)err;	/* the server's answer (VGPU_PARTITION) */
-	if (!tp) {
+	if (n < 0) {
 		/* no node at all: no device; a node or server that fails: unavailable */
 		if (err == -ENOENT || err == -ENODEV || err == -ENXIO)
 			return CUDA_ERROR_NO_DEVICE;
+		if (err == -EINVAL || err == -E2BIG)
+			return CUDA_ERROR_INVALID_VALUE;
 		return CUDA_ERROR_DEVICE_UNAVAILABLE;
 	}
-	__atomic_store_n(&drv.tp, tp, __ATOMIC_RELEASE);
-	vgpu_wbuf_init_fixed(&w, NULL, 0);
-	rc = vgpu_rpc_buf(VGPU_OP_DEVICE_COUNT, &w, buf, sizeof(buf), &r);
-	if (rc)
-		return rc;
-	count = vgpu_get_u32(&r);
-	if (!vgpu_rbuf_done(&r))
-		return CUDA_ERROR_UNKNOWN;
-	if (!count)
+	drv.ntp = n;
+	for (int i = 0; i < n; i++) {
+		rc = device_count(drv.tps[i], &counts[i]);
+		if (rc)
+			return rc;
+		if (counts[i] > VGPU_MAX_DEVICES - total)
+			return CUDA_ERROR_UNKNOWN;
+		total += counts[i];
+	}
+	if (!total)
 		return CUDA_ERROR_NO_DEVICE;
-	drv.devs = calloc(count, sizeof(*drv.devs));
+	drv.devs = calloc(total, sizeof(*drv.devs));
 	if (!drv.devs)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	drv.ndev = (int)count;
+	for (int i = 0; i < n; i++)
+		for (uint32_t k = 0; k < counts[i]; k++, d++) {
+			drv.devs[d].tp = drv.tps[i];
+			drv.devs[d].remote = k;
+		}
+	drv.ndev = (int)total;
 	return CUDA_SUCCESS;
 }
 
@@ -91,13 +136,15 @@ CUresult cuInit(unsigned int flags)
 		return CUDA_ERROR_INVALID_VALUE;
 	pthread_mutex_lock(&drv.lock);
 	if (!drv.done) {
-		drv.rc = open_transport();
+		drv.rc = open_links();
 		if (drv.rc) {
-			struct vgpu_transport *tp = drv.tp;
-
 			vgpu_dbg("cuInit failed: %d", drv.rc);
-			__atomic_store_n(&drv.tp, NULL, __ATOMIC_RELEASE);
-			vgpu_transport_close(tp);
+			for (int i = 0; i < drv.ntp; i++)
+				vgpu_transport_close(drv.tps[i]);
+			drv.ntp = 0;
+			drv.ndev = 0;
+			free(drv.devs);
+			drv.devs = NULL;
 		}
 		__atomic_store_n(&drv.done, true, __ATOMIC_RELEASE);
 	}
@@ -114,7 +161,7 @@ CUresult cuDriverGetVersion(int *version)
 	return CUDA_SUCCESS;
 }
 
-static CUresult fetch_info(CUdevice dev, struct vgpu_device *d)
+static CUresult fetch_info(struct vgpu_device *d)
 {
 	struct vgpu_wbuf w;
 	struct vgpu_rbuf r;
@@ -128,8 +175,8 @@ static CUresult fetch_info(CUdevice dev, struct vgpu_device *d)
 	if (!buf)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
-	rc = vgpu_rpc_buf(VGPU_OP_DEVICE_INFO, &w, buf, DEVICE_INFO_CAP, &r);
+	vgpu_put_u32(&w, d->remote);
+	rc = vgpu_rpc_buf(d->tp, VGPU_OP_DEVICE_INFO, &w, buf, DEVICE_INFO_CAP, &r);
 	if (rc)
 		goto out;
 	vgpu_get_str(&r, d->name, sizeof(d->name));
@@ -169,7 +216,7 @@ struct vgpu_device *vgpu_device(CUdevice dev, CUresult *rc)
 	d = &drv.devs[dev];
 	pthread_mutex_lock(&drv.lock);
 	if (!d->have_info)
-		*rc = fetch_info(dev, d);
+		*rc = fetch_info(d);
 	pthread_mutex_unlock(&drv.lock);
 	return *rc ? NULL : d;
 }

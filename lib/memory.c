@@ -17,6 +17,11 @@
 /* Request fields of one copy: at most five u64 plus a length word. */
 #define COPY_REQ_MAX	48
 
+static void mem_undo(const struct vgpu_alloc_op *a, uint64_t p)
+{
+	vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, a->ctx, p);
+}
+
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
 	struct CUctx_st *c;
@@ -32,12 +37,14 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, bytesize);
-	rc = vgpu_rpc_u64(VGPU_OP_MEM_ALLOC, &w, &p);
+	rc = vgpu_alloc_apart(&(struct vgpu_alloc_op){
+		.tp = vgpu_ctx_tp(c), .op = VGPU_OP_MEM_ALLOC, .req = &w, .size = bytesize,
+		.undo = mem_undo, .ctx = c }, &p);
 	if (rc)
 		return rc;
 	/* remembered for the calls that take a bare address (ranges.c) */
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = p, .size = bytesize, .ctx = c })) {
+		.base = p, .size = bytesize, .ctx = c, .tp = vgpu_ctx_tp(c) })) {
 		vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, p);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -48,10 +55,14 @@ CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
 	struct CUctx_st *c;
+	struct vgpu_range r;
 	CUresult rc = vgpu_ctx_current(&c);
 
 	if (rc || !dptr)
 		return rc;	/* freeing 0 does nothing: cudaFree(0) is how libraries make the context */
+	/* freed by the context that allocated it, whichever is current (another server's) */
+	if (vgpu_range_find(&vgpu_dev_ranges, dptr, &r) && r.ctx)
+		c = r.ctx;
 	rc = vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
 	if (!rc)
 		vgpu_range_del(&vgpu_dev_ranges, dptr, NULL);
@@ -73,7 +84,7 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 		return CUDA_ERROR_INVALID_VALUE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
-	rc = vgpu_rpc_buf(VGPU_OP_MEM_GET_INFO, &w, buf, sizeof(buf), &r);
+	rc = vgpu_rpc_buf(vgpu_ctx_tp(c), VGPU_OP_MEM_GET_INFO, &w, buf, sizeof(buf), &r);
 	if (rc)
 		return rc;
 	f = vgpu_get_u64(&r);
@@ -85,12 +96,17 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes)
 	return CUDA_SUCCESS;
 }
 
-/* The current context and the handle of a stream argument. */
-static CUresult ctx_stream(CUstream stream, struct CUctx_st **c, uint64_t *sh)
+/*
+ * The context and stream handle a call on device memory at p goes to: the
+ * current context and the stream argument, or p's own server (multidev.c).
+ */
+static CUresult ctx_stream(CUstream stream, CUdeviceptr p, struct CUctx_st **c, uint64_t *sh)
 {
 	CUresult rc = vgpu_ctx_current(c);
 
-	return rc ? rc : vgpu_stream_handle(stream, sh);
+	if (!rc)
+		rc = vgpu_stream_handle(stream, sh);
+	return rc ? rc : vgpu_route_ptr(p, c, sh);
 }
 
 /* One host <-> device copy, sent in chunks of the transport's max_payload. */
@@ -114,7 +130,7 @@ static CUresult htod_chunk(const struct copy *cp, size_t off, size_t k)
 	vgpu_put_u32(&w, (uint32_t)k);	/* "bytes data": length, then the bytes */
 	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
 	iov[1] = (struct iovec){ .iov_base = cp->host + off, .iov_len = k };
-	return vgpu_rpc(VGPU_OP_MEMCPY_HTOD, iov, 2, NULL, 0, NULL);
+	return vgpu_rpc(vgpu_ctx_tp(cp->c), VGPU_OP_MEMCPY_HTOD, iov, 2, NULL, 0, NULL);
 }
 
 static CUresult dtoh_chunk(const struct copy *cp, size_t off, size_t k)
@@ -134,7 +150,7 @@ static CUresult dtoh_chunk(const struct copy *cp, size_t off, size_t k)
 	q = (struct iovec){ .iov_base = req, .iov_len = w.len };
 	a[0] = (struct iovec){ .iov_base = lenbuf, .iov_len = sizeof(lenbuf) };
 	a[1] = (struct iovec){ .iov_base = cp->host + off, .iov_len = k };
-	rc = vgpu_rpc(VGPU_OP_MEMCPY_DTOH, &q, 1, a, 2, &len);
+	rc = vgpu_rpc(vgpu_ctx_tp(cp->c), VGPU_OP_MEMCPY_DTOH, &q, 1, a, 2, &len);
 	if (rc)
 		return rc;
 	vgpu_rbuf_init(&r, lenbuf, sizeof(lenbuf));
@@ -143,23 +159,38 @@ static CUresult dtoh_chunk(const struct copy *cp, size_t off, size_t k)
 	return CUDA_SUCCESS;
 }
 
-static CUresult copy_chunked(CUresult (*chunk_fn)(const struct copy *, size_t, size_t),
-			     struct copy *cp, size_t n, CUstream stream)
-{
-	size_t chunk;
-	CUresult rc = ctx_stream(stream, &cp->c, &cp->sh);
+typedef CUresult (*chunk_fn)(const struct copy *cp, size_t off, size_t k);
 
-	if (rc)
-		return rc;
+static CUresult chunks(chunk_fn fn, const struct copy *cp, size_t n)
+{
+	size_t chunk = vgpu_ctx_tp(cp->c)->max_payload;
+	CUresult rc;
+
 	if (!cp->host && n)
 		return CUDA_ERROR_INVALID_VALUE;
-	chunk = vgpu_tp()->max_payload;
 	for (size_t off = 0; off < n; off += chunk) {
-		rc = chunk_fn(cp, off, n - off < chunk ? n - off : chunk);
+		rc = fn(cp, off, n - off < chunk ? n - off : chunk);
 		if (rc)
 			return rc;
 	}
 	return CUDA_SUCCESS;
+}
+
+static CUresult copy_chunked(chunk_fn fn, struct copy *cp, size_t n, CUstream stream)
+{
+	CUresult rc = ctx_stream(stream, cp->dev, &cp->c, &cp->sh);
+
+	return rc ? rc : chunks(fn, cp, n);
+}
+
+CUresult vgpu_copy_dtoh_in(struct CUctx_st *c, void *dst, CUdeviceptr src, size_t n)
+{
+	return chunks(dtoh_chunk, &(struct copy){ .c = c, .host = dst, .dev = src }, n);
+}
+
+CUresult vgpu_copy_htod_in(struct CUctx_st *c, CUdeviceptr dst, const void *src, size_t n)
+{
+	return chunks(htod_chunk, &(struct copy){ .c = c, .host = (char *)src, .dev = dst }, n);
 }
 
 /* A 1D copy on a capturing stream becomes a memcpy node. */
@@ -195,17 +226,17 @@ static CUresult copy_dtoh(void *dst, CUdeviceptr src, size_t n, CUstream stream)
 }
 
 /*
- * A stream-ordered op with an empty reply and the request
- * {u64 ctx, args, u64 stream}; nothing is sent when n (its size) is 0.
+ * A stream-ordered op on device memory at dst with an empty reply and the
+ * request {u64 ctx, args, u64 stream}; nothing is sent when n (its size) is 0.
  */
-static CUresult stream_op(uint16_t op, const struct vgpu_wbuf *args, size_t n,
+static CUresult stream_op(uint16_t op, CUdeviceptr dst, const struct vgpu_wbuf *args, size_t n,
 			  CUstream stream)
 {
 	struct CUctx_st *c;
 	struct vgpu_wbuf w;
 	uint8_t req[COPY_REQ_MAX];
 	uint64_t sh;
-	CUresult rc = ctx_stream(stream, &c, &sh);
+	CUresult rc = ctx_stream(stream, dst, &c, &sh);
 
 	if (rc || !n)
 		return rc;
@@ -213,21 +244,33 @@ static CUresult stream_op(uint16_t op, const struct vgpu_wbuf *args, size_t n,
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_raw(&w, args->buf, args->len);
 	vgpu_put_u64(&w, sh);
-	return vgpu_rpc_void(op, &w);
+	return vgpu_rpc_void(vgpu_ctx_tp(c), op, &w);
 }
 
 static CUresult copy_dtod(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream)
 {
+	struct CUctx_st *c;
 	struct vgpu_wbuf a;
 	uint8_t args[24];
+	uint64_t sh;
+	bool relayed;
+	CUresult rc;
 
 	if (vgpu_capturing(stream))
 		return capture_copy(CU_MEMORYTYPE_DEVICE, dst, CU_MEMORYTYPE_DEVICE, src, n, stream);
+	/* between two servers' memory: through this process */
+	rc = vgpu_ctx_current(&c);
+	if (!rc)
+		rc = vgpu_stream_handle(stream, &sh);
+	if (!rc && n)
+		rc = vgpu_relay_dtod(dst, src, n, c, sh, &relayed);
+	if (rc || !n || relayed)
+		return rc;
 	vgpu_wbuf_init_fixed(&a, args, sizeof(args));
 	vgpu_put_u64(&a, dst);
 	vgpu_put_u64(&a, src);
 	vgpu_put_u64(&a, n);
-	return stream_op(VGPU_OP_MEMCPY_DTOD, &a, n, stream);
+	return stream_op(VGPU_OP_MEMCPY_DTOD, dst, &a, n, stream);
 }
 
 static CUresult memset_n(CUdeviceptr dst, uint32_t value, uint32_t elem, size_t count,
@@ -248,7 +291,7 @@ static CUresult memset_n(CUdeviceptr dst, uint32_t value, uint32_t elem, size_t 
 	vgpu_put_u32(&a, value);
 	vgpu_put_u32(&a, elem);
 	vgpu_put_u64(&a, count);
-	return stream_op(VGPU_OP_MEMSET, &a, count, stream);
+	return stream_op(VGPU_OP_MEMSET, dst, &a, count, stream);
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n)

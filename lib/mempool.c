@@ -28,7 +28,8 @@ static CUresult pool_obj(uint64_t h, CUdevice dev, struct CUmemPoolHandle_st **o
 
 	pthread_mutex_lock(&pools_lock);
 	for (p = pools; p; p = p->next)
-		if (p->h == h && vgpu_obj_valid(p, VGPU_OBJ_POOL))
+		if (p->h == h && vgpu_dev_tp(p->dev) == vgpu_dev_tp(dev) &&
+		    vgpu_obj_valid(p, VGPU_OBJ_POOL))
 			goto out;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -66,9 +67,9 @@ static CUresult device_pool(CUmemoryPool *pool, CUdevice dev, uint32_t which)
 	if (!vgpu_device(dev, &rc))
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
+	vgpu_put_u32(&w, vgpu_dev_remote(dev));
 	vgpu_put_u32(&w, which);
-	rc = vgpu_rpc_u64(VGPU_OP_POOL_DEVICE, &w, &h);
+	rc = vgpu_rpc_u64(vgpu_dev_tp(dev), VGPU_OP_POOL_DEVICE, &w, &h);
 	return rc ? rc : pool_obj(h, dev, (struct CUmemPoolHandle_st **)pool);
 }
 
@@ -93,10 +94,13 @@ CUresult cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool)
 		return rc;
 	if (!vgpu_device(dev, &rc))
 		return rc;
+	/* a pool serves its own device (as cuMemPoolCreate's location says) */
+	if (vgpu_dev_tp(dev) != vgpu_dev_tp(p->dev))
+		return CUDA_ERROR_INVALID_DEVICE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
+	vgpu_put_u32(&w, vgpu_dev_remote(dev));
 	vgpu_put_u64(&w, p->h);
-	return vgpu_rpc_void(VGPU_OP_POOL_SET_CURRENT, &w);
+	return vgpu_rpc_void(vgpu_dev_tp(dev), VGPU_OP_POOL_SET_CURRENT, &w);
 }
 
 /* What the server can honour: pinned memory of one device, no export handles. */
@@ -133,8 +137,8 @@ CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
 	if (rc)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)props->location.id);
-	rc = vgpu_rpc_u64(VGPU_OP_POOL_CREATE, &w, &h);
+	vgpu_put_u32(&w, vgpu_dev_remote(props->location.id));
+	rc = vgpu_rpc_u64(vgpu_dev_tp(props->location.id), VGPU_OP_POOL_CREATE, &w, &h);
 	return rc ? rc : pool_obj(h, props->location.id, (struct CUmemPoolHandle_st **)pool);
 }
 
@@ -148,6 +152,12 @@ static CUresult pool_arg(CUmemoryPool pool, uint64_t *h)
 	return rc;
 }
 
+/* A valid pool's link. */
+static struct vgpu_transport *pool_tp(CUmemoryPool pool)
+{
+	return vgpu_dev_tp(((struct CUmemPoolHandle_st *)pool)->dev);
+}
+
 CUresult cuMemPoolDestroy(CUmemoryPool pool)
 {
 	struct vgpu_wbuf w;
@@ -159,7 +169,7 @@ CUresult cuMemPoolDestroy(CUmemoryPool pool)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, h);
-	rc = vgpu_rpc_void(VGPU_OP_POOL_DESTROY, &w);
+	rc = vgpu_rpc_void(pool_tp(pool), VGPU_OP_POOL_DESTROY, &w);
 	/* kept in the list (unregistered): the server never reuses a handle */
 	if (!rc)
 		vgpu_obj_unregister(&((struct CUmemPoolHandle_st *)pool)->o);
@@ -184,7 +194,7 @@ CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void
 	vgpu_put_u64(&w, h);
 	vgpu_put_u32(&w, (uint32_t)attr);
 	vgpu_put_u64(&w, v);
-	return vgpu_rpc_void(VGPU_OP_POOL_SET_ATTR, &w);
+	return vgpu_rpc_void(pool_tp(pool), VGPU_OP_POOL_SET_ATTR, &w);
 }
 
 CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void *value)
@@ -201,7 +211,7 @@ CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, h);
 	vgpu_put_u32(&w, (uint32_t)attr);
-	rc = vgpu_rpc_u64(VGPU_OP_POOL_GET_ATTR, &w, &v);
+	rc = vgpu_rpc_u64(pool_tp(pool), VGPU_OP_POOL_GET_ATTR, &w, &v);
 	if (rc)
 		return rc;
 	if (attr < CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)
@@ -223,7 +233,7 @@ CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t min_bytes_to_keep)
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, h);
 	vgpu_put_u64(&w, min_bytes_to_keep);
-	return vgpu_rpc_void(VGPU_OP_POOL_TRIM, &w);
+	return vgpu_rpc_void(pool_tp(pool), VGPU_OP_POOL_TRIM, &w);
 }
 
 /* One device: only the pool's own, which always has read-write access. */
@@ -264,6 +274,24 @@ CUresult cuMemPoolGetAccess(CUmemAccess_flags *flags, CUmemoryPool pool, CUmemLo
 	return CUDA_SUCCESS;
 }
 
+static CUresult free_async(struct vgpu_transport *tp, uint64_t ctx, uint64_t dptr, uint64_t sh)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[24];
+
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	vgpu_put_u64(&w, ctx);
+	vgpu_put_u64(&w, dptr);
+	vgpu_put_u64(&w, sh);
+	return vgpu_rpc_void(tp, VGPU_OP_MEM_FREE_ASYNC, &w);
+}
+
+/* Undo a pool allocation that was kept apart (alloc.c). */
+static void pool_undo(const struct vgpu_alloc_op *a, uint64_t p)
+{
+	free_async(a->tp, a->ctx->h, p, a->stream);
+}
+
 CUresult vgpu_pool_alloc(CUdeviceptr *dptr, size_t bytesize, struct CUmemPoolHandle_st *pool,
 			 CUstream s)
 {
@@ -283,17 +311,22 @@ CUresult vgpu_pool_alloc(CUdeviceptr *dptr, size_t bytesize, struct CUmemPoolHan
 		return rc;
 	if (!dptr || !bytesize)
 		return CUDA_ERROR_INVALID_VALUE;
+	/* a pool of another server's device cannot serve this context's stream */
+	if (pool && vgpu_dev_tp(pool->dev) != vgpu_ctx_tp(c))
+		return CUDA_ERROR_NOT_SUPPORTED;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, sh);
 	vgpu_put_u64(&w, pool ? pool->h : 0);
-	vgpu_put_u32(&w, (uint32_t)(pool ? pool->dev : c->dev));
+	vgpu_put_u32(&w, vgpu_dev_remote(pool ? pool->dev : c->dev));
 	vgpu_put_u64(&w, bytesize);
-	rc = vgpu_rpc_u64(VGPU_OP_POOL_ALLOC, &w, &p);
+	rc = vgpu_alloc_apart(&(struct vgpu_alloc_op){
+		.tp = vgpu_ctx_tp(c), .op = VGPU_OP_POOL_ALLOC, .req = &w, .size = bytesize,
+		.undo = pool_undo, .ctx = c, .stream = sh }, &p);
 	if (rc)
 		return rc;
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = p, .size = bytesize, .ctx = c })) {
+		.base = p, .size = bytesize, .ctx = c, .tp = vgpu_ctx_tp(c) })) {
 		vgpu_mem_free_async(p, s);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -304,8 +337,6 @@ CUresult vgpu_pool_alloc(CUdeviceptr *dptr, size_t bytesize, struct CUmemPoolHan
 CUresult vgpu_mem_free_async(CUdeviceptr dptr, CUstream s)
 {
 	struct CUctx_st *c;
-	struct vgpu_wbuf w;
-	uint8_t req[24];
 	uint64_t sh;
 	CUresult rc = vgpu_ctx_current(&c);
 
@@ -316,11 +347,11 @@ CUresult vgpu_mem_free_async(CUdeviceptr dptr, CUstream s)
 	rc = vgpu_stream_handle(s, &sh);
 	if (rc)
 		return rc;
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u64(&w, c->h);
-	vgpu_put_u64(&w, dptr);
-	vgpu_put_u64(&w, sh);
-	rc = vgpu_rpc_void(VGPU_OP_MEM_FREE_ASYNC, &w);
+	/* memory of another server's device: freed there once s's work is done */
+	rc = vgpu_route_ptr(dptr, &c, &sh);
+	if (rc)
+		return rc;
+	rc = free_async(vgpu_ctx_tp(c), c->h, dptr, sh);
 	if (!rc)
 		vgpu_range_del(&vgpu_dev_ranges, dptr, NULL);
 	return rc;

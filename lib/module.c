@@ -34,7 +34,7 @@ static CUresult send_image(struct CUctx_st *c, const void *bytes, size_t size, u
 	vgpu_put_u32(&w, (uint32_t)size);	/* "bytes image": length, then the bytes */
 	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
 	iov[1] = (struct iovec){ .iov_base = (void *)bytes, .iov_len = size };
-	rc = vgpu_rpc(VGPU_OP_MODULE_LOAD, iov, 2, &resp, 1, &len);
+	rc = vgpu_rpc(vgpu_ctx_tp(c), VGPU_OP_MODULE_LOAD, iov, 2, &resp, 1, &len);
 	if (rc) {
 		vgpu_dbg("module load (%zu bytes) failed: %d", size, rc);
 		return rc;
@@ -238,7 +238,7 @@ static CUresult get_function(struct CUmod_st *m, const char *name, struct CUfunc
 		rc = CUDA_ERROR_OUT_OF_MEMORY;
 		goto out_free;
 	}
-	rc = vgpu_rpc_buf(VGPU_OP_MODULE_GET_FUNCTION, &w, buf, FUNC_REPLY_CAP, &r);
+	rc = vgpu_rpc_buf(vgpu_ctx_tp(m->ctx), VGPU_OP_MODULE_GET_FUNCTION, &w, buf, FUNC_REPLY_CAP, &r);
 	vgpu_wbuf_free(&w);
 	if (rc)
 		goto out_free;
@@ -309,7 +309,7 @@ CUresult cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule m, cons
 		vgpu_wbuf_free(&w);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	rc = vgpu_rpc_buf(VGPU_OP_MODULE_GET_GLOBAL, &w, buf, sizeof(buf), &r);
+	rc = vgpu_rpc_buf(vgpu_ctx_tp(m->ctx), VGPU_OP_MODULE_GET_GLOBAL, &w, buf, sizeof(buf), &r);
 	vgpu_wbuf_free(&w);
 	if (rc)
 		return rc;

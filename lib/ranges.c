@@ -14,6 +14,8 @@
 
 struct vgpu_ranges vgpu_dev_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct vgpu_ranges vgpu_host_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct vgpu_ranges vgpu_va_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct vgpu_ranges vgpu_vmm_handles = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static uint64_t buffer_ids;	/* last CU_POINTER_ATTRIBUTE_BUFFER_ID handed out (atomic) */
 
 /* Index of the first range whose base is > addr. */
@@ -91,6 +93,20 @@ bool vgpu_range_find(struct vgpu_ranges *t, uint64_t addr, struct vgpu_range *ou
 	}
 	pthread_mutex_unlock(&t->lock);
 	return found;
+}
+
+bool vgpu_range_overlaps(struct vgpu_ranges *t, uint64_t base, uint64_t size)
+{
+	size_t i;
+	bool hit;
+
+	pthread_mutex_lock(&t->lock);
+	i = upper(t, base);
+	/* the range at or below base reaching it, or the next one starting inside */
+	hit = (i && base - t->r[i - 1].base < t->r[i - 1].size) ||
+	      (i < t->n && t->r[i].base - base < size);
+	pthread_mutex_unlock(&t->lock);
+	return hit;
 }
 
 void vgpu_range_drop_ctx(struct vgpu_ranges *t, const void *ctx)

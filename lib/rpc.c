@@ -28,10 +28,9 @@ CUresult vgpu_errno_to_cu(int err)
 	}
 }
 
-CUresult vgpu_rpc(uint16_t op, const struct iovec *req, int nreq,
+CUresult vgpu_rpc(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq,
 		  const struct iovec *resp, int nresp, size_t *resp_len)
 {
-	struct vgpu_transport *t = vgpu_tp();
 	uint32_t status = CUDA_ERROR_UNKNOWN;
 	int ret;
 
@@ -61,16 +60,15 @@ static bool posting(void)
 	return on;
 }
 
-CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
+CUresult vgpu_rpc_post(struct vgpu_transport *t, uint16_t op, const struct iovec *req, int nreq)
 {
-	struct vgpu_transport *t = vgpu_tp();
 	uint32_t status = CUDA_ERROR_UNKNOWN;
 	int ret;
 
 	if (!t)
 		return CUDA_ERROR_NOT_INITIALIZED;
 	if (!posting())
-		return vgpu_rpc(op, req, nreq, NULL, 0, NULL);
+		return vgpu_rpc(t, op, req, nreq, NULL, 0, NULL);
 	ret = vgpu_transport_post(t, op, req, nreq, &status);
 	if (ret) {
 		vgpu_dbg("%s: transport error %d", vgpu_op_name(op), ret);
@@ -82,16 +80,16 @@ CUresult vgpu_rpc_post(uint16_t op, const struct iovec *req, int nreq)
 	return (CUresult)status;
 }
 
-CUresult vgpu_rpc_post_w(uint16_t op, struct vgpu_wbuf *w)
+CUresult vgpu_rpc_post_w(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w)
 {
 	struct iovec req = { .iov_base = w->buf, .iov_len = w->len };
 
 	if (w->err)
 		return CUDA_ERROR_INVALID_VALUE;
-	return vgpu_rpc_post(op, &req, 1);
+	return vgpu_rpc_post(t, op, &req, 1);
 }
 
-CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
+CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 		      struct vgpu_rbuf *r)
 {
 	struct iovec req = { .iov_base = w->buf, .iov_len = w->len };
@@ -101,17 +99,18 @@ CUresult vgpu_rpc_buf(uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
 
 	if (w->err)
 		return CUDA_ERROR_INVALID_VALUE;
-	rc = vgpu_rpc(op, &req, 1, &resp, 1, &len);
+	rc = vgpu_rpc(t, op, &req, 1, &resp, 1, &len);
 	vgpu_rbuf_init(r, buf, rc == CUDA_SUCCESS ? len : 0);
 	return rc;
 }
 
 /* A reply that is one integer of @size bytes (4 or 8); *out untouched on error. */
-static CUresult rpc_scalar(uint16_t op, struct vgpu_wbuf *w, size_t size, uint64_t *out)
+static CUresult rpc_scalar(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w,
+			   size_t size, uint64_t *out)
 {
 	uint8_t buf[8];
 	struct vgpu_rbuf r;
-	CUresult rc = vgpu_rpc_buf(op, w, buf, size, &r);
+	CUresult rc = vgpu_rpc_buf(t, op, w, buf, size, &r);
 	uint64_t v;
 
 	if (rc)
@@ -123,26 +122,26 @@ static CUresult rpc_scalar(uint16_t op, struct vgpu_wbuf *w, size_t size, uint64
 	return CUDA_SUCCESS;
 }
 
-CUresult vgpu_rpc_u64(uint16_t op, struct vgpu_wbuf *w, uint64_t *out)
+CUresult vgpu_rpc_u64(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, uint64_t *out)
 {
-	return rpc_scalar(op, w, sizeof(*out), out);
+	return rpc_scalar(t, op, w, sizeof(*out), out);
 }
 
-CUresult vgpu_rpc_i32(uint16_t op, struct vgpu_wbuf *w, int32_t *out)
+CUresult vgpu_rpc_i32(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, int32_t *out)
 {
 	uint64_t v;
-	CUresult rc = rpc_scalar(op, w, sizeof(*out), &v);
+	CUresult rc = rpc_scalar(t, op, w, sizeof(*out), &v);
 
 	if (!rc)
 		*out = (int32_t)(uint32_t)v;
 	return rc;
 }
 
-CUresult vgpu_rpc_void(uint16_t op, struct vgpu_wbuf *w)
+CUresult vgpu_rpc_void(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w)
 {
 	struct vgpu_rbuf r;
 
-	return vgpu_rpc_buf(op, w, NULL, 0, &r);
+	return vgpu_rpc_buf(t, op, w, NULL, 0, &r);
 }
 
 CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h)
@@ -153,5 +152,5 @@ CUresult vgpu_rpc_ctx_handle(uint16_t op, const struct CUctx_st *c, uint64_t h)
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, h);
-	return vgpu_rpc_void(op, &w);
+	return vgpu_rpc_void(vgpu_ctx_tp(c), op, &w);
 }

@@ -30,7 +30,7 @@ CUresult vgpu_stream_handle(CUstream s, uint64_t *h)
 static CUresult create(struct vgpu_obj *o, uint32_t type, struct CUctx_st *c, uint64_t *h,
 		       uint16_t op, uint16_t destroy_op, struct vgpu_wbuf *w)
 {
-	CUresult rc = vgpu_rpc_u64(op, w, h);
+	CUresult rc = vgpu_rpc_u64(vgpu_ctx_tp(c), op, w, h);
 
 	if (!rc) {
 		o->type = type;
@@ -154,7 +154,7 @@ CUresult cuEventRecord(CUevent ev, CUstream s)
 	vgpu_put_u64(&w, ev->h);
 	vgpu_put_u64(&w, sh);
 	/* handles checked here, nothing else to refuse: posted (LIBCUDA.md) */
-	return vgpu_rpc_post_w(VGPU_OP_EVENT_RECORD, &w);
+	return vgpu_rpc_post_w(vgpu_ctx_tp(ev->ctx), VGPU_OP_EVENT_RECORD, &w);
 }
 
 CUresult cuEventSynchronize(CUevent ev)
@@ -178,13 +178,15 @@ CUresult cuEventElapsedTime_v2(float *ms, CUevent start, CUevent end)
 		return rc;
 	if (!ms)
 		return CUDA_ERROR_INVALID_VALUE;
-	if (!vgpu_obj_valid(start, VGPU_OBJ_EVENT) || !vgpu_obj_valid(end, VGPU_OBJ_EVENT))
+	if (!vgpu_obj_valid(start, VGPU_OBJ_EVENT) || !vgpu_obj_valid(end, VGPU_OBJ_EVENT) ||
+	    vgpu_ctx_tp(start->ctx) != vgpu_ctx_tp(end->ctx))
 		return CUDA_ERROR_INVALID_HANDLE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, start->ctx->h);
 	vgpu_put_u64(&w, start->h);
 	vgpu_put_u64(&w, end->h);
-	rc = vgpu_rpc_buf(VGPU_OP_EVENT_ELAPSED, &w, buf, sizeof(buf), &r);
+	rc = vgpu_rpc_buf(vgpu_ctx_tp(start->ctx), VGPU_OP_EVENT_ELAPSED, &w, buf, sizeof(buf),
+			  &r);
 	if (rc)
 		return rc;
 	v = vgpu_get_f32(&r);
@@ -239,13 +241,20 @@ CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
 		return CUDA_ERROR_INVALID_VALUE;
 	if (vgpu_capture_stream_wait(s, ev, flags, &rc))
 		return rc;
+	/*
+	 * An event of another server: no stream there can wait for it, so the
+	 * host does; what follows on s starts after the event, as asked, and
+	 * later than it might have.
+	 */
+	if (vgpu_ctx_tp(ev->ctx) != vgpu_ctx_tp(c))
+		return cuEventSynchronize(ev);
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
 	vgpu_put_u64(&w, sh);
 	vgpu_put_u64(&w, ev->h);
 	vgpu_put_u32(&w, flags);
 	/* handles checked here; flags the server refuses come back from the next call */
-	return vgpu_rpc_post_w(VGPU_OP_STREAM_WAIT_EVENT, &w);
+	return vgpu_rpc_post_w(vgpu_ctx_tp(c), VGPU_OP_STREAM_WAIT_EVENT, &w);
 }
 
 CUresult cuStreamQuery(CUstream s)

@@ -25,27 +25,99 @@ void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_o
 	t->max_payload = max_payload;
 }
 
-struct vgpu_transport *vgpu_transport_open(int *err)
+/*
+ * The i-th of n comma-separated entries of list into buf: one entry stands
+ * for every i (one GPU index or partition name for all servers).  "" when
+ * list is unset; false when it has neither one nor n entries, or an entry
+ * does not fit.
+ */
+static bool list_entry(const char *list, int i, int n, char *buf, size_t cap)
 {
-	const char *server = getenv("VGPU_SERVER");
-	const char *dev = getenv("VGPU_DEVICE");
-	const char *gpu = getenv("VGPU_GPU");
-	const char *part = getenv("VGPU_PARTITION");
+	int count = 1;
+	const char *p;
+	size_t len;
 
-	if (server && *server) {
-		uint32_t g = 0;
+	buf[0] = '\0';
+	if (!list || !*list)
+		return true;
+	for (p = list; *p; p++)
+		count += *p == ',';
+	if (count != 1 && count != n)
+		return false;
+	p = list;
+	for (int k = 0; count != 1 && k < i; k++)
+		p = strchr(p, ',') + 1;
+	len = strcspn(p, ",");
+	if (len >= cap)
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return true;
+}
 
-		if (gpu && !strcmp(gpu, "all"))
-			g = VGPU_GPU_ALL;
-		else if (gpu && *gpu)
-			g = (uint32_t)strtoul(gpu, NULL, 0);
-		return vgpu_tcp_open(server, g, part && *part ? part : NULL, err);
+static int count_entries(const char *list)
+{
+	int n = 1;
+
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+static struct vgpu_transport *open_one(const char *servers, int i, int n, int *err)
+{
+	char entry[256], gpu[32], part[256];
+	uint32_t g = 0;
+
+	if (!servers) {
+		/* over a ring, vgpud's configuration binds the channel to a partition */
+		if (!list_entry(getenv("VGPU_DEVICE"), i, n, entry, sizeof(entry)))
+			goto bad_list;
+		return vgpu_ring_open(*entry ? entry : DEFAULT_DEVICE, err);
 	}
-	/* over a ring, vgpud's configuration binds the channel to a partition */
-	if (part && *part)
+	if (!list_entry(servers, i, n, entry, sizeof(entry)) || !*entry ||
+	    !list_entry(getenv("VGPU_GPU"), i, n, gpu, sizeof(gpu)) ||
+	    !list_entry(getenv("VGPU_PARTITION"), i, n, part, sizeof(part)))
+		goto bad_list;
+	if (!strcmp(gpu, "all"))
+		g = VGPU_GPU_ALL;
+	else if (*gpu)
+		g = (uint32_t)strtoul(gpu, NULL, 0);
+	return vgpu_tcp_open(entry, g, *part ? part : NULL, err);
+bad_list:
+	vgpu_dbg("VGPU_SERVER, VGPU_DEVICE, VGPU_GPU and VGPU_PARTITION: comma-separated, "
+		 "one entry for every server (or device node), or one for all");
+	*err = -EINVAL;
+	return NULL;
+}
+
+int vgpu_transport_open_all(struct vgpu_transport **tps, int cap, int *err)
+{
+	const char *servers = getenv("VGPU_SERVER");
+	const char *devs = getenv("VGPU_DEVICE");
+	const char *part = getenv("VGPU_PARTITION");
+	int n;
+
+	if (servers && !*servers)
+		servers = NULL;
+	if (!servers && part && *part)
 		vgpu_dbg("VGPU_PARTITION=%s ignored: the ring transport's partition is vgpud's "
 			 "'partition' key", part);
-	return vgpu_ring_open(dev && *dev ? dev : DEFAULT_DEVICE, err);
+	n = count_entries(servers ? servers : devs ? devs : "");
+	if (n > cap) {
+		vgpu_dbg("more than %d servers or device nodes", cap);
+		*err = -E2BIG;
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		tps[i] = open_one(servers, i, n, err);
+		if (!tps[i]) {
+			while (i--)
+				vgpu_transport_close(tps[i]);
+			return -1;
+		}
+	}
+	return n;
 }
 
 void vgpu_transport_close(struct vgpu_transport *t)

@@ -99,11 +99,14 @@ int vgpu_transport_post(struct vgpu_transport *t, uint16_t op, const struct iove
 			int nreq, uint32_t *status);
 
 /*
- * Open the transport the environment selects; NULL on failure with *err
- * -errno, or a CUresult (> 0) the server refused the session with
- * (VGPU_PARTITION's attach).
+ * Open the transports the environment selects, one per server (or device
+ * node) of the comma-separated VGPU_SERVER (or VGPU_DEVICE) list, into
+ * tps[0..cap): their count, or -1 with *err -errno or a CUresult (> 0) a
+ * server refused the session with (VGPU_PARTITION's attach); then none is
+ * left open.  VGPU_GPU and VGPU_PARTITION have one entry per server or one
+ * for all.
  */
-struct vgpu_transport *vgpu_transport_open(int *err);
+int vgpu_transport_open_all(struct vgpu_transport **tps, int cap, int *err);
 void vgpu_transport_close(struct vgpu_transport *t);
 
 /* The implementations' constructors. */

@@ -31,8 +31,8 @@ CUresult vgpuDeviceGetUtilization(CUdevice dev, unsigned int *gpu_pct, unsigned 
 	if (!vgpu_device(dev, &rc))
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)dev);
-	rc = vgpu_rpc_buf(VGPU_OP_GPU_UTILIZATION, &w, buf, sizeof(buf), &r);
+	vgpu_put_u32(&w, vgpu_dev_remote(dev));
+	rc = vgpu_rpc_buf(vgpu_dev_tp(dev), VGPU_OP_GPU_UTILIZATION, &w, buf, sizeof(buf), &r);
 	if (rc)
 		return rc;
 	g = vgpu_get_u32(&r);

@@ -9,10 +9,68 @@
  * see device memory; copies reach the memory only once access is granted,
  * as on the GPU.  Only what the server can give is accepted: pinned memory
  * on a device, no shareable handles (CUDA_ERROR_NOT_SUPPORTED otherwise).
+ *
+ * With devices of several servers (multidev.c), a chunk lives on its
+ * device's server, a reservation on the current context's (recorded in
+ * vgpu_va_ranges, chunk handles in vgpu_vmm_handles); a reservation maps
+ * chunks of its own server, and grants access to that server's devices.
  */
 #include "lib/vmm.h"
 
 #include <string.h>
+
+/* An op whose request is a list of u64 and whose reply is empty. */
+static CUresult call_u64s(struct vgpu_transport *tp, uint16_t op, int n, const uint64_t *v)
+{
+	struct vgpu_wbuf w;
+	uint8_t req[32];
+	CUresult rc = vgpu_initialized();
+
+	if (rc)
+		return rc;
+	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+	for (int i = 0; i < n; i++)
+		vgpu_put_u64(&w, v[i]);
+	return vgpu_rpc_void(tp, op, &w);
+}
+
+/* Remember which link a chunk handle came from. */
+static CUresult note_handle(uint64_t h, struct vgpu_transport *tp)
+{
+	if (vgpu_range_add(&vgpu_vmm_handles, &(struct vgpu_range){ .base = h, .size = 1, .tp = tp }))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	return CUDA_SUCCESS;
+}
+
+/* The link of the current context, else of device 0: where address space is reserved. */
+static struct vgpu_transport *current_tp(void)
+{
+	struct CUctx_st *c;
+
+	return vgpu_ctx_current(&c) ? vgpu_dev_tp(0) : vgpu_ctx_tp(c);
+}
+
+/* A chunk handle's link; an unknown handle goes to the current one, which refuses it. */
+static struct vgpu_transport *handle_tp(uint64_t h)
+{
+	struct vgpu_range r;
+
+	if (vgpu_initialized())
+		return NULL;
+	return vgpu_range_find(&vgpu_vmm_handles, h, &r) ? r.tp : current_tp();
+}
+
+/* The link of the reservation holding p (or of memory mapped there). */
+static struct vgpu_transport *va_tp(uint64_t p)
+{
+	struct vgpu_range r;
+
+	if (vgpu_initialized())
+		return NULL;
+	if (vgpu_range_find(&vgpu_va_ranges, p, &r) || vgpu_range_find(&vgpu_dev_ranges, p, &r))
+		return r.tp;
+	return current_tp();
+}
 
 /* The device an allocation property names, checked as the driver does. */
 static CUresult check_prop(const CUmemAllocationProp *p)
@@ -48,9 +106,9 @@ CUresult cuMemGetAllocationGranularity(size_t *granularity, const CUmemAllocatio
 	if (rc)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)prop->location.id);
+	vgpu_put_u32(&w, vgpu_dev_remote(prop->location.id));
 	vgpu_put_u32(&w, (uint32_t)option);
-	rc = vgpu_rpc_u64(VGPU_OP_VMM_GRANULARITY, &w, &g);
+	rc = vgpu_rpc_u64(vgpu_dev_tp(prop->location.id), VGPU_OP_VMM_GRANULARITY, &w, &g);
 	if (!rc)
 		*granularity = g;
 	return rc;
@@ -72,32 +130,32 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 	if (rc)
 		return rc;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	vgpu_put_u32(&w, (uint32_t)prop->location.id);
+	vgpu_put_u32(&w, vgpu_dev_remote(prop->location.id));
 	vgpu_put_u64(&w, size);
-	rc = vgpu_rpc_u64(VGPU_OP_VMM_CREATE, &w, &h);
-	if (!rc)
+	rc = vgpu_rpc_u64(vgpu_dev_tp(prop->location.id), VGPU_OP_VMM_CREATE, &w, &h);
+	if (rc)
+		return rc;
+	rc = note_handle(h, vgpu_dev_tp(prop->location.id));
+	if (rc)
+		call_u64s(vgpu_dev_tp(prop->location.id), VGPU_OP_VMM_RELEASE, 1, (uint64_t[]){ h });
+	else
 		*handle = h;
 	return rc;
 }
 
-/* An op whose request is a list of u64 and whose reply is empty. */
-static CUresult call_u64s(uint16_t op, int n, const uint64_t *v)
-{
-	struct vgpu_wbuf w;
-	uint8_t req[32];
-	CUresult rc = vgpu_initialized();
-
-	if (rc)
-		return rc;
-	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
-	for (int i = 0; i < n; i++)
-		vgpu_put_u64(&w, v[i]);
-	return vgpu_rpc_void(op, &w);
-}
-
 CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
-	return call_u64s(VGPU_OP_VMM_RELEASE, 1, (uint64_t[]){ handle });
+	CUresult rc = call_u64s(handle_tp(handle), VGPU_OP_VMM_RELEASE, 1,
+				(uint64_t[]){ handle });
+
+	if (!rc)
+		vgpu_range_del(&vgpu_vmm_handles, handle, NULL);
+	return rc;
+}
+
+static void reserve_undo(const struct vgpu_alloc_op *a, uint64_t p)
+{
+	call_u64s(a->tp, VGPU_OP_VMM_FREE_VA, 2, (uint64_t[]){ p, a->size });
 }
 
 CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr,
@@ -116,30 +174,47 @@ CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CU
 	vgpu_put_u64(&w, size);
 	vgpu_put_u64(&w, alignment);
 	vgpu_put_u64(&w, addr);
-	rc = vgpu_rpc_u64(VGPU_OP_VMM_RESERVE, &w, &p);
-	if (!rc)
-		*ptr = (CUdeviceptr)p;
-	return rc;
+	rc = vgpu_alloc_apart(&(struct vgpu_alloc_op){
+		.tp = current_tp(), .op = VGPU_OP_VMM_RESERVE, .req = &w, .size = size,
+		.undo = reserve_undo }, &p);
+	if (rc)
+		return rc;
+	if (vgpu_range_add(&vgpu_va_ranges, &(struct vgpu_range){
+		.base = p, .size = size, .tp = current_tp() })) {
+		reserve_undo(&(struct vgpu_alloc_op){ .tp = current_tp(), .size = size }, p);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	*ptr = (CUdeviceptr)p;
+	return CUDA_SUCCESS;
 }
 
 CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
 {
-	return call_u64s(VGPU_OP_VMM_FREE_VA, 2, (uint64_t[]){ ptr, size });
+	CUresult rc = call_u64s(va_tp(ptr), VGPU_OP_VMM_FREE_VA, 2, (uint64_t[]){ ptr, size });
+
+	if (!rc)
+		vgpu_range_del(&vgpu_va_ranges, ptr, NULL);
+	return rc;
 }
 
 CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 		  CUmemGenericAllocationHandle handle, unsigned long long flags)
 {
+	struct vgpu_transport *tp;
 	CUresult rc;
 
 	if (flags)
 		return CUDA_ERROR_INVALID_VALUE;
-	rc = call_u64s(VGPU_OP_VMM_MAP, 4, (uint64_t[]){ ptr, size, offset, handle });
+	/* a reservation maps chunks of its own server */
+	tp = handle_tp(handle);
+	if (tp && va_tp(ptr) != tp)
+		return CUDA_ERROR_INVALID_VALUE;
+	rc = call_u64s(tp, VGPU_OP_VMM_MAP, 4, (uint64_t[]){ ptr, size, offset, handle });
 	if (rc)
 		return rc;
 	if (vgpu_range_add(&vgpu_dev_ranges, &(struct vgpu_range){
-		.base = ptr, .size = size })) {
-		call_u64s(VGPU_OP_VMM_UNMAP, 2, (uint64_t[]){ ptr, size });
+		.base = ptr, .size = size, .tp = tp })) {
+		call_u64s(tp, VGPU_OP_VMM_UNMAP, 2, (uint64_t[]){ ptr, size });
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	return CUDA_SUCCESS;
@@ -148,7 +223,7 @@ CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
 	struct vgpu_range r;
-	CUresult rc = call_u64s(VGPU_OP_VMM_UNMAP, 2, (uint64_t[]){ ptr, size });
+	CUresult rc = call_u64s(va_tp(ptr), VGPU_OP_VMM_UNMAP, 2, (uint64_t[]){ ptr, size });
 
 	if (rc)
 		return rc;
@@ -161,6 +236,7 @@ CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 
 CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc, size_t count)
 {
+	struct vgpu_transport *tp;
 	struct vgpu_wbuf w;
 	uint8_t req[24];
 	CUresult rc = vgpu_initialized();
@@ -169,6 +245,7 @@ CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *des
 		return rc;
 	if (!desc || !count)
 		return CUDA_ERROR_INVALID_VALUE;
+	tp = va_tp(ptr);
 	for (size_t i = 0; i < count; i++) {
 		if (desc[i].location.type == CU_MEM_LOCATION_TYPE_INVALID)
 			return CUDA_ERROR_INVALID_VALUE;
@@ -176,14 +253,17 @@ CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *des
 			return CUDA_ERROR_NOT_SUPPORTED;	/* host access to device memory */
 		if (!vgpu_device(desc[i].location.id, &rc))
 			return rc;
+		/* a device of another server cannot reach this memory */
+		if (vgpu_dev_tp(desc[i].location.id) != tp)
+			return CUDA_ERROR_NOT_SUPPORTED;
 	}
 	for (size_t i = 0; i < count; i++) {
 		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 		vgpu_put_u64(&w, ptr);
 		vgpu_put_u64(&w, size);
-		vgpu_put_u32(&w, (uint32_t)desc[i].location.id);
+		vgpu_put_u32(&w, vgpu_dev_remote(desc[i].location.id));
 		vgpu_put_u32(&w, (uint32_t)desc[i].flags);
-		rc = vgpu_rpc_void(VGPU_OP_VMM_SET_ACCESS, &w);
+		rc = vgpu_rpc_void(tp, VGPU_OP_VMM_SET_ACCESS, &w);
 		if (rc)
 			return rc;
 	}
@@ -202,10 +282,16 @@ CUresult cuMemGetAccess(unsigned long long *flags, const CUmemLocation *location
 		return rc;
 	if (!flags || !location || location->type != CU_MEM_LOCATION_TYPE_DEVICE)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (!vgpu_device(location->id, &rc))
+		return rc;
+	if (vgpu_dev_tp(location->id) != va_tp(ptr)) {
+		*flags = CU_MEM_ACCESS_FLAGS_PROT_NONE;	/* another server's device */
+		return CUDA_SUCCESS;
+	}
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, ptr);
-	vgpu_put_u32(&w, (uint32_t)location->id);
-	rc = vgpu_rpc_buf(VGPU_OP_VMM_GET_ACCESS, &w, buf, sizeof(buf), &r);
+	vgpu_put_u32(&w, vgpu_dev_remote(location->id));
+	rc = vgpu_rpc_buf(va_tp(ptr), VGPU_OP_VMM_GET_ACCESS, &w, buf, sizeof(buf), &r);
 	if (rc)
 		return rc;
 	f = vgpu_get_u32(&r);
@@ -230,18 +316,18 @@ CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
 		return CUDA_ERROR_INVALID_VALUE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, handle);
-	rc = vgpu_rpc_buf(VGPU_OP_VMM_HANDLE_INFO, &w, buf, sizeof(buf), &r);
+	rc = vgpu_rpc_buf(handle_tp(handle), VGPU_OP_VMM_HANDLE_INFO, &w, buf, sizeof(buf), &r);
 	if (rc)
 		return rc;
 	dev = vgpu_get_u32(&r);
 	vgpu_get_u64(&r);	/* size: the driver's properties do not carry it */
-	if (!vgpu_rbuf_done(&r))
+	if (!vgpu_rbuf_done(&r) || vgpu_dev_local(handle_tp(handle), dev) < 0)
 		return CUDA_ERROR_UNKNOWN;
 	memset(prop, 0, sizeof(*prop));
 	prop->type = CU_MEM_ALLOCATION_TYPE_PINNED;
 	prop->requestedHandleTypes = CU_MEM_HANDLE_TYPE_NONE;
 	prop->location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-	prop->location.id = (int)dev;
+	prop->location.id = vgpu_dev_local(handle_tp(handle), dev);
 	return CUDA_SUCCESS;
 }
 
@@ -258,7 +344,9 @@ CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void 
 		return CUDA_ERROR_INVALID_VALUE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, (uintptr_t)addr);
-	rc = vgpu_rpc_u64(VGPU_OP_VMM_RETAIN, &w, &h);
+	rc = vgpu_rpc_u64(va_tp((uintptr_t)addr), VGPU_OP_VMM_RETAIN, &w, &h);
+	if (!rc)
+		rc = note_handle(h, va_tp((uintptr_t)addr));
 	if (!rc)
 		*handle = h;
 	return rc;

@@ -3,7 +3,7 @@
  * backend_sim.c - a device made of host memory, for tests and for
  * machines without a GPU.  One device, "vgpu sim device", of
  * cfg->sim_mem_bytes; device addresses are fake (a per-session slice of
- * address space from 0x7f0000000000, allocations separated by unmapped
+ * address space from SIM_VA_BASE, allocations separated by unmapped
  * guard gaps) and map to calloc'ed host buffers through the session's
  * alloc table.  Work runs synchronously at the call, so streams are tokens
  * and events are timestamps.  Modules and kernels: sim_kernels.c; VMM and
@@ -84,9 +84,12 @@ static CUresult sim_open(const struct vgpu_server_config *cfg, uint32_t session_
 	/*
 	 * Sessions get disjoint address slices so that an address leaked from
 	 * one session is never valid in another, even when sessions share a
-	 * process (threads in tests).
+	 * process (threads in tests); servers start at a random slice, so that
+	 * one application's sessions on two servers rarely get the same
+	 * addresses (the library copes when they do: lib/multidev.c).
 	 */
-	s->va_lo = SIM_VA_BASE + (uint64_t)(session_id % 16) * SIM_VA_WINDOW;
+	s->va_lo = SIM_VA_BASE + (uint64_t)(((cfg ? cfg->sim_va_slot : 0) + session_id) %
+					    SIM_VA_SLOTS) * SIM_VA_WINDOW;
 	s->va_hi = s->va_lo + SIM_VA_WINDOW / 2;
 	s->vmm_lo = s->va_hi;
 	s->vmm_hi = s->va_lo + SIM_VA_WINDOW;

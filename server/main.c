@@ -15,15 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/proto.h"
 #include "server/partition.h"
 #include "server/server.h"
+#include "server/sim.h"
 
 #define DEFAULT_LISTEN		"0.0.0.0:7070"
 #define DEFAULT_MAX_SESSIONS	256
@@ -46,6 +49,8 @@ static void usage(FILE *f)
 		"                       the chosen one is printed as \"listening on HOST:PORT\")\n"
 		"  --backend cuda|sim   real GPUs through libcuda.so.1, or the host-memory sim\n"
 		"  --sim-mem BYTES      sim device size (default 1G; suffixes K, M, G)\n"
+		"  --sim-va-slot N      sim addresses start at slice N of %u (default: random,\n"
+		"                       so that two servers' addresses rarely meet)\n"
 		"  --max-sessions N     concurrent sessions (default %d)\n"
 		"  --log-level LEVEL    err, warn, info (default) or debug\n"
 		"  --syslog             log to syslog instead of stderr\n"
@@ -55,7 +60,7 @@ static void usage(FILE *f)
 		"                       (side by side; a fatal fault may reach the others),\n"
 		"                       else time-sliced\n"
 		"  --partitions FILE    create the partitions FILE describes at start\n",
-		DEFAULT_MAX_SESSIONS);
+		SIM_VA_SLOTS, DEFAULT_MAX_SESSIONS);
 }
 
 /* "123", "64K", "512M", "1G" -> bytes; 0 on error. */
@@ -82,12 +87,23 @@ static uint64_t parse_size(const char *s)
 	return v * mul;
 }
 
+/* The first sim address slice: random, as two servers should not start at the same one. */
+static uint32_t sim_random_slot(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	return v % SIM_VA_SLOTS;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "sim-mem", required_argument, NULL, 'm' },
+		{ "sim-va-slot", required_argument, NULL, 'V' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "max-sessions", required_argument, NULL, 'n' },
@@ -102,6 +118,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){ .listen = DEFAULT_LISTEN, .log_level = VGPU_LOG_INFO,
 			    .max_sessions = DEFAULT_MAX_SESSIONS,
 			    .cfg.sim_mem_bytes = VGPU_SIM_DEFAULT_MEM };
+	o->cfg.sim_va_slot = sim_random_slot();
 	while ((c = getopt_long(argc, argv, "l:b:m:L:sn:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -120,6 +137,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (!o->cfg.sim_mem_bytes)
 				return fprintf(stderr, "vgpu-server: bad --sim-mem '%s'\n", optarg), -1;
 			break;
+		case 'V': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 0);
+
+			if (*end || end == optarg || v >= SIM_VA_SLOTS)
+				return fprintf(stderr, "vgpu-server: bad --sim-va-slot '%s'\n",
+					       optarg), -1;
+			o->cfg.sim_va_slot = (uint32_t)v;
+			break;
+		}
 		case 'L':
 			o->log_level = vgpu_log_parse_level(optarg);
 			if (o->log_level < 0)

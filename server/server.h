@@ -19,6 +19,7 @@ struct vgpu_partitions;
 struct vgpu_server_config {
 	int backend;		/* VGPU_BACKEND_SIM or VGPU_BACKEND_CUDA */
 	uint64_t sim_mem_bytes;	/* sim device size; 0 = VGPU_SIM_DEFAULT_MEM */
+	uint32_t sim_va_slot;	/* the sim's first address slice (sim.h) */
 	/*
 	 * The shared partition table (server/partition.h), or NULL: the
 	 * partition ops then answer CUDA_ERROR_NOT_SUPPORTED.

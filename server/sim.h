@@ -13,8 +13,13 @@
 
 #include "server/backend.h"
 
-#define SIM_VA_BASE	0x7f0000000000ull
-#define SIM_VA_WINDOW	(1ull << 36)	/* 64 GiB per session: 16 slices end at 2^47 */
+/*
+ * A session's addresses: slice (server's first slice + session id) mod
+ * SIM_VA_SLOTS; 1024 slices of 64 GiB from 16 TiB end at 80 TiB.
+ */
+#define SIM_VA_BASE	0x100000000000ull
+#define SIM_VA_WINDOW	(1ull << 36)
+#define SIM_VA_SLOTS	1024u
 #define SIM_ALIGN	4096ull
 #define SIM_GUARD	(64ull << 10)	/* unmapped gap between allocations */
 #define SIM_IMAGE_TAG	"//vgpu-sim"

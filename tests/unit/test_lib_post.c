@@ -68,7 +68,7 @@ static void test_in_order(void **state)
 		assert_int_equal(cuLaunchKernel(fill, N / 128, 1, 1, 128, 1, 1, 0, NULL, params,
 						NULL), CUDA_SUCCESS);
 	assert_filled(3 * VGPU_TRANSPORT_MAX_POSTED + 7);
-	assert_int_equal(vgpu_tp()->posted, 0);	/* the copy was a call: all done */
+	assert_int_equal(vgpu_dev_tp(0)->posted, 0);	/* the copy was a call: all done */
 }
 
 /* Post a LAUNCH in a context the server never made: it fails there. */
@@ -87,7 +87,7 @@ static void post_bad_launch(void)
 	vgpu_put_u64(&w, 0);
 	vgpu_put_u32(&w, 0);
 	iov = (struct iovec){ .iov_base = body, .iov_len = w.len };
-	assert_int_equal(vgpu_rpc_post(VGPU_OP_LAUNCH, &iov, 1), CUDA_SUCCESS);
+	assert_int_equal(vgpu_rpc_post(vgpu_dev_tp(0), VGPU_OP_LAUNCH, &iov, 1), CUDA_SUCCESS);
 }
 
 static void test_failure_reported_later(void **state)
@@ -95,7 +95,7 @@ static void test_failure_reported_later(void **state)
 	CUdeviceptr p = 0;
 
 	post_bad_launch();
-	assert_int_equal(vgpu_tp()->posted, 1);
+	assert_int_equal(vgpu_dev_tp(0)->posted, 1);
 	/* the next synchronising call reports it, once; the session goes on */
 	assert_int_equal(cuCtxSynchronize(), CUDA_ERROR_INVALID_HANDLE);
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
@@ -149,7 +149,7 @@ static void test_limits_still_checked(void **state)
 			 CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuLaunchKernel(fill, 1, 1, 1, 128, 1, 1, 64 * 1024, NULL, params, NULL),
 			 CUDA_ERROR_INVALID_VALUE);
-	assert_int_equal(vgpu_tp()->posted, 0);
+	assert_int_equal(vgpu_dev_tp(0)->posted, 0);
 	assert_int_equal(cuCtxSynchronize(), CUDA_SUCCESS);
 }
 

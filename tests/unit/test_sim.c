@@ -14,6 +14,7 @@
 
 #include "server/backend.h"
 #include "server/handles.h"
+#include "server/sim.h"
 
 #define MEM	(1u << 20)
 #define IMG	"//vgpu-sim test module\n"
@@ -98,7 +99,7 @@ static void test_alloc(void **state)
 
 	a = alloc(f, 1000);
 	b = alloc(f, 4096);
-	assert_true(a >= 0x7f0000000000ull);
+	assert_true(a >= SIM_VA_BASE && a < SIM_VA_BASE + (uint64_t)SIM_VA_SLOTS * SIM_VA_WINDOW);
 	assert_true(a % 256 == 0 && b % 256 == 0);
 	assert_true(b >= a + 1000 + 4096 || a >= b + 4096 + 4096);	/* guard gap */
 	assert_int_equal(f->o->mem_get_info(f->be, f->ctx, &fr, &tot), CUDA_SUCCESS);
