@@ -26,12 +26,14 @@
 #                     HELLO, cuInit failing with the server's CUresult, the partition's
 #                     limit in cuMemGetInfo / cuDeviceTotalMem / cuMemAlloc, shared by two
 #                     processes, given back when a process is killed
+#   test_lib_multi    devices of two spawned vgpu-servers in one process: routing by
+#                     address, relayed copies, allocations kept apart, a lost server
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
 	     $(BUILD)/tests/test_lib_launch $(BUILD)/tests/test_lib_post \
 	     $(BUILD)/tests/test_lib_vmm \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring \
-	     $(BUILD)/tests/test_lib_partition
+	     $(BUILD)/tests/test_lib_partition $(BUILD)/tests/test_lib_multi
 
 LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 
@@ -113,6 +115,15 @@ $(BUILD)/tests/unit/test_lib_partition.o: CFLAGS += -I$(CUDA_INC) \
 $(BUILD)/tests/test_lib_partition: $(BUILD)/tests/unit/test_lib_partition.o \
 				   $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUCOMMON) \
 				   $(LIBCUDA_LINK) | $(VGPU_SERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/unit/test_lib_multi.o: CFLAGS += -I$(CUDA_INC) \
+	-DVGPU_BUILD_DIR='"$(abspath $(BUILD))"'
+$(BUILD)/tests/test_lib_multi: $(BUILD)/tests/unit/test_lib_multi.o \
+			       $(BUILD)/tests/unit/spawn_server.o $(LIBVGPUCOMMON) \
+			       $(LIBCUDA_LINK) | $(VGPU_SERVER)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
 		$(CMOCKA_LIBS) -ldl -lpthread

@@ -38,6 +38,9 @@ void quiet_stderr(void);
 
 /* Start the server at path (256M of sim memory) and read its port; 0 or -1. */
 int spawn_server(struct spawned_server *srv, const char *path);
+/* The same with one more option (opt NULL: none; arg NULL: a flag). */
+int spawn_server_opts(struct spawned_server *srv, const char *path, const char *opt,
+		      const char *arg);
 /* SIGTERM it (if running) and reap it. */
 void stop_spawned_server(struct spawned_server *srv);
 
