@@ -56,13 +56,15 @@ CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
 	struct CUctx_st *c;
 	struct vgpu_range r;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc = vgpu_initialized();
 
-	if (rc || !dptr)
-		return rc;	/* freeing 0 does nothing: cudaFree(0) is how libraries make the context */
+	if (rc)
+		return rc;
 	/* freed by the context that allocated it, whichever is current (another server's) */
-	if (vgpu_range_find(&vgpu_dev_ranges, dptr, &r) && r.ctx)
+	if (dptr && vgpu_range_find(&vgpu_dev_ranges, dptr, &r) && r.ctx)
 		c = r.ctx;
+	else if ((rc = vgpu_ctx_current(&c)) || !dptr)
+		return rc;	/* freeing 0 does nothing: cudaFree(0) is how libraries make the context */
 	rc = vgpu_rpc_ctx_handle(VGPU_OP_MEM_FREE, c, dptr);
 	if (!rc)
 		vgpu_range_del(&vgpu_dev_ranges, dptr, NULL);

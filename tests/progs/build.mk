@@ -7,10 +7,12 @@
 #   memlimit_drv MIB       the device is a partition of MIB MiB (totals, limit)
 #   spin_rate MS S [B]     launches of spin(MS) on B blocks per second, for S s
 #   fault_drv [IMAGE]      a kernel that faults: CUDA_ERROR_ILLEGAL_ADDRESS, contained
+#   multi_drv N [IMAGE]    N devices (of several servers): peer copies, saxpy on each
 # Without IMAGE they load a built-in sim image (or, on a real GPU, built-in
 # PTX of the same kernels).  `make kernels` (needs nvcc; not part of all)
 # builds tests/progs/kernels/*.cu into $(BUILD)/kernels/*.cubin for sm_90.
-PROGS_NAMES := saxpy_drv reduce_drv api_drv spin_alloc memlimit_drv spin_rate fault_drv
+PROGS_NAMES := saxpy_drv reduce_drv api_drv spin_alloc memlimit_drv spin_rate fault_drv \
+	      multi_drv
 PROGS := $(PROGS_NAMES:%=$(BUILD)/tests/progs/%)
 PROGS_COMMON := $(BUILD)/tests/progs/prog.o
 

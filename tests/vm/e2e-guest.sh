@@ -96,6 +96,11 @@ wait $A; ra=$?; wait $B; rb=$?
 cat /tmp/a.out /tmp/b.out | sed 's/^/    /'
 [ "$(cat /sys/class/misc/vgpu1/channels_total)" -ge 1 ] && pass "vgpu1 used" || fail "vgpu1 used"
 
+# 2b. one application on both devices (a group of nodes: devices 0 and 1),
+#     a vector passed from one to the other, saxpy on each
+check "one app on /dev/vgpu0 + /dev/vgpu1 as devices 0 and 1" \
+	env VGPU_DEVICE=/dev/vgpu0,/dev/vgpu1 multi_drv 2
+
 # 3. an application killed mid-call frees everything on the server
 VGPU_DEVICE=/dev/vgpu0 spin_alloc 64 > /tmp/spin.out 2>&1 & S=$!
 wait_for 30 grep -q ALLOCATED /tmp/spin.out && pass "spin_alloc allocated" || fail "spin_alloc allocated"
