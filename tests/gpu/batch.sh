@@ -11,6 +11,8 @@
 #   torch       tests/torch/run-gpu.sh                         ~2 min
 #   partitions  tests/gpu/partitions.sh                        ~1 min
 #   spatial     tests/gpu/spatial.sh (MPS)                     ~30 s
+#   multi       tests/gpu/multi.sh: one application, partitions of two
+#               servers as devices 0 and 1 (and PyTorch on them) ~1 min
 #   callcost    bench callcost natively, through vgpu, and through vgpu with
 #               VGPU_ASYNC=0, with ratios                     ~1 min
 # STEP=NAME:SECONDS overrides a step's limit (default 240).
@@ -52,6 +54,7 @@ for step in "$@"; do
 	torch)      timeout "$limit" sh "$ROOT/tests/torch/run-gpu.sh" -b "$B" -o "$OUT/torch-table.txt" ;;
 	partitions) timeout "$limit" bash "$HERE/partitions.sh" "$C" ;;
 	spatial)    timeout "$limit" bash "$HERE/spatial.sh" "$C" ;;
+	multi)      timeout "$limit" bash "$HERE/multi.sh" "$C" ;;
 	callcost)   (callcost) ;;
 	*)          echo "unknown step $name"; false ;;
 	esac > "$OUT/$name.log" 2>&1
