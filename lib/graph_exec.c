@@ -189,9 +189,14 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *out, CUgraph g, unsigned long 
 		return rc;
 	if (!out)
 		return CUDA_ERROR_INVALID_VALUE;
-	/* device launch and graph-owned allocations need the real driver's graphs */
-	if (flags & (CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH |
-		     CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH))
+	/*
+	 * Device launch needs the real driver's graphs.  Auto-free-on-launch
+	 * concerns graph-owned allocations, which these graphs never hold
+	 * (memory nodes are refused when added or captured): nothing to free,
+	 * so the flag is accepted as the no-op it is here (PyTorch's
+	 * CUDAGraph always passes it).
+	 */
+	if (flags & CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH)
 		return CUDA_ERROR_NOT_SUPPORTED;
 	e = calloc(1, sizeof(*e));
 	if (!e)

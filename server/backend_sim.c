@@ -163,6 +163,9 @@ static CUresult sim_device_info(void *be, int ordinal, struct vgpu_device_info *
 	a[CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR] = 32;
 	a[CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK] = 1024;
 	a[CU_DEVICE_ATTRIBUTE_SINGLE_TO_DOUBLE_PRECISION_PERF_RATIO] = 2;
+	/* as an H100 says; the library reports them absent (lib/init.c) */
+	a[CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY] = 1;
+	a[CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED] = 1;
 	return CUDA_SUCCESS;
 }
 

@@ -157,6 +157,13 @@ static void test_devices(void **state)
 	assert_int_equal(cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, 0),
 			 CUDA_SUCCESS);
 	assert_int_equal(v, 132);
+	/* what the server's GPU has but an application cannot use through vgpu */
+	assert_int_equal(cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY, 0),
+			 CUDA_SUCCESS);
+	assert_int_equal(v, 0);
+	assert_int_equal(cuDeviceGetAttribute(&v,
+			 CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED, 0), CUDA_SUCCESS);
+	assert_int_equal(v, 0);
 	assert_int_equal(cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MAX, 0),
 			 CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuDeviceGetAttribute(&v, (CUdevice_attribute)0, 0),

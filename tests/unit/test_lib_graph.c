@@ -134,6 +134,12 @@ static void test_capture_replay(void **state)
 	assert_int_equal(nedges, 4);
 	assert_float_equal(hy[5], 0.0f, 0);
 
+	/* auto-free-on-launch (PyTorch's flag) has nothing to free; device launch is refused */
+	assert_int_equal(cuGraphInstantiateWithFlags(&e, g, CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH |
+			 CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH), CUDA_ERROR_NOT_SUPPORTED);
+	assert_int_equal(cuGraphInstantiateWithFlags(&e, g,
+			 CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH), CUDA_SUCCESS);
+	assert_int_equal(cuGraphExecDestroy(e), CUDA_SUCCESS);
 	/* each launch runs it all again, reading the host buffer as it is then */
 	assert_int_equal(cuGraphInstantiate(&e, g, 0), CUDA_SUCCESS);
 	for (int round = 1; round <= 3; round++) {
