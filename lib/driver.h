@@ -246,6 +246,7 @@ struct vgpu_range {
 	unsigned int flags;	/* host memory: the CU_MEMHOST* flags; device: 0 */
 	bool registered;	/* host memory: cuMemHostRegister'ed, not allocated here */
 	uint64_t id;		/* process-wide unique id (CU_POINTER_ATTRIBUTE_BUFFER_ID), set by vgpu_range_add */
+	uint64_t view;		/* vgpu_host_views: the device view's address */
 };
 
 struct vgpu_ranges {
@@ -257,6 +258,7 @@ struct vgpu_ranges {
 extern struct vgpu_ranges vgpu_dev_ranges;	/* cuMemAlloc'ed device memory */
 extern struct vgpu_ranges vgpu_host_ranges;	/* pinned (page-locked) host memory */
 extern struct vgpu_ranges vgpu_va_ranges;	/* cuMemAddressReserve'd address space */
+extern struct vgpu_ranges vgpu_host_views;	/* pinned host ranges with a device view */
 /* VMM chunk handles (base: the handle, size 1), for their link */
 extern struct vgpu_ranges vgpu_vmm_handles;
 

@@ -8,8 +8,8 @@
  * cuMemHostRegister only records the range.  Both still matter to
  * applications as staging buffers for the Async copies (which work on any
  * host memory here) and through what cuPointerGetAttribute reports.
- * cuMemHostGetDevicePointer (mapped, zero-copy memory) is
- * CUDA_ERROR_NOT_SUPPORTED.
+ * cuMemHostGetDevicePointer (mapped, zero-copy memory) gives a device view
+ * filled once from the host buffer, not kept in step (below).
  *
  * The unified-addressing calls (cuMemcpy, cuPointerGetAttribute[s],
  * cuMemGetAddressRange) tell device from host addresses with ranges.c:
@@ -19,13 +19,17 @@
  */
 #include "lib/driver.h"
 #include "lib/graph.h"
+#include "lib/debug.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HOST_ALIGN	4096
 
 /* ---- page-locked host memory ------------------------------------------- */
+
+static void drop_view(uint64_t base);
 
 CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int flags)
 {
@@ -65,6 +69,7 @@ CUresult cuMemFreeHost(void *p)
 	    r.registered)
 		return CUDA_ERROR_INVALID_VALUE;
 	vgpu_range_del(&vgpu_host_ranges, r.base, NULL);
+	drop_view(r.base);
 	free(p);
 	return CUDA_SUCCESS;
 }
@@ -112,6 +117,7 @@ CUresult cuMemHostUnregister(void *p)
 	    !r.registered)
 		return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
 	vgpu_range_del(&vgpu_host_ranges, r.base, NULL);
+	drop_view(r.base);
 	return CUDA_SUCCESS;
 }
 
@@ -128,12 +134,77 @@ CUresult cuMemHostGetFlags(unsigned int *flags, void *p)
 	return CUDA_SUCCESS;
 }
 
-/* Zero-copy access to host memory from a GPU on another machine: no. */
+/*
+ * Zero-copy access to host memory from a GPU on another machine cannot be
+ * had.  What is given instead is a device view: device memory of the
+ * range's size on the current context's device, filled from the host
+ * buffer now, and freed with it.  Kernels may use the address (it is
+ * real device memory, so they do not fault), but the two sides are not
+ * kept in step afterwards: a kernel's writes stay in the view and later
+ * host writes stay on the host.  cuDNN's cudnnCreate asks for one and
+ * fails without it; CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY reads 0, so
+ * code that asks first does not rely on it (docs/LIBCUDA.md).
+ */
+static pthread_mutex_t views_lock = PTHREAD_MUTEX_INITIALIZER;	/* making a view */
+
+static CUresult make_view(const struct vgpu_range *h, uint64_t *view)
+{
+	struct vgpu_range v;
+	CUdeviceptr d;
+	CUresult rc;
+
+	if (vgpu_range_find(&vgpu_host_views, h->base, &v)) {
+		if (vgpu_range_find(&vgpu_dev_ranges, v.view, NULL)) {
+			*view = v.view;
+			return CUDA_SUCCESS;
+		}
+		/* its context was destroyed, and the view with it */
+		vgpu_range_del(&vgpu_host_views, h->base, NULL);
+	}
+	rc = cuMemAlloc_v2(&d, h->size);
+	if (rc)
+		return rc;
+	rc = cuMemcpyHtoD_v2(d, (const void *)(uintptr_t)h->base, h->size);
+	if (!rc && vgpu_range_add(&vgpu_host_views, &(struct vgpu_range){
+		.base = h->base, .size = h->size, .view = d }))
+		rc = CUDA_ERROR_OUT_OF_MEMORY;
+	if (rc) {
+		cuMemFree_v2(d);
+		return rc;
+	}
+	vgpu_dbg("host range %#llx (%llu bytes): device view at %#llx, filled once, not kept in "
+		 "step", (unsigned long long)h->base, (unsigned long long)h->size,
+		 (unsigned long long)d);
+	*view = d;
+	return CUDA_SUCCESS;
+}
+
+/* Free the device view of the host range at base, if it has one. */
+static void drop_view(uint64_t base)
+{
+	struct vgpu_range v;
+
+	if (vgpu_range_del(&vgpu_host_views, base, &v))
+		cuMemFree_v2(v.view);
+}
+
 CUresult cuMemHostGetDevicePointer_v2(CUdeviceptr *dptr, void *p, unsigned int flags)
 {
-	CUresult rc = vgpu_initialized();
+	struct vgpu_range r;
+	struct CUctx_st *c;
+	uint64_t view;
+	CUresult rc = vgpu_ctx_current(&c);
 
-	return rc ? rc : CUDA_ERROR_NOT_SUPPORTED;
+	if (rc)
+		return rc;
+	if (!dptr || flags || !vgpu_range_find(&vgpu_host_ranges, (uintptr_t)p, &r))
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&views_lock);
+	rc = make_view(&r, &view);
+	pthread_mutex_unlock(&views_lock);
+	if (!rc)
+		*dptr = view + ((uintptr_t)p - r.base);
+	return rc;
 }
 
 /* ---- what an address is ------------------------------------------------ */

@@ -15,6 +15,7 @@
 struct vgpu_ranges vgpu_dev_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct vgpu_ranges vgpu_host_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct vgpu_ranges vgpu_va_ranges = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct vgpu_ranges vgpu_host_views = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct vgpu_ranges vgpu_vmm_handles = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static uint64_t buffer_ids;	/* last CU_POINTER_ATTRIBUTE_BUFFER_ID handed out (atomic) */
 

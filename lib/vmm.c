@@ -80,9 +80,17 @@ static CUresult check_prop(const CUmemAllocationProp *p)
 	if (!p || p->type == CU_MEM_ALLOCATION_TYPE_INVALID ||
 	    p->location.type == CU_MEM_LOCATION_TYPE_INVALID)
 		return CUDA_ERROR_INVALID_VALUE;
+	/*
+	 * A file-descriptor handle is asked for so that the memory may be
+	 * shared later (PyTorch's expandable segments always ask): the chunk
+	 * is made, and exporting it (cuMemExportToShareableHandle) is what is
+	 * refused, as the server's memory cannot be shared with this host.
+	 */
 	if (p->type != CU_MEM_ALLOCATION_TYPE_PINNED ||
 	    p->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
-	    p->requestedHandleTypes != CU_MEM_HANDLE_TYPE_NONE || p->allocFlags.usage)
+	    (p->requestedHandleTypes != CU_MEM_HANDLE_TYPE_NONE &&
+	     p->requestedHandleTypes != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) ||
+	    p->allocFlags.usage)
 		return CUDA_ERROR_NOT_SUPPORTED;
 	/* compression and RDMA are hints: the allocation reports what it got (none) */
 	if (!vgpu_device(p->location.id, &rc))

@@ -40,7 +40,24 @@ static void test_host_memory(void **state)
 	assert_int_equal((uintptr_t)h % 4096, 0);
 	assert_int_equal(cuMemHostGetFlags(&flags, h + 10), CUDA_SUCCESS);
 	assert_int_equal(flags, CU_MEMHOSTALLOC_PORTABLE);
-	assert_int_equal(cuMemHostGetDevicePointer(&dp, h, 0), CUDA_ERROR_NOT_SUPPORTED);
+	/* a device view, filled from the host buffer once; the same view asked again */
+	{
+		CUdeviceptr dp2;
+		size_t fr0, fr1, tot;
+		uint32_t back[4];
+
+		h[16] = 0x5eed;
+		assert_int_equal(cuMemGetInfo(&fr0, &tot), CUDA_SUCCESS);
+		assert_int_equal(cuMemHostGetDevicePointer(&dp, h + 16, 0), CUDA_SUCCESS);
+		assert_int_equal(cuMemHostGetDevicePointer(&dp2, h, 0), CUDA_SUCCESS);
+		assert_true(dp == dp2 + 64);
+		assert_int_equal(cuMemcpyDtoH(back, dp, sizeof(back)), CUDA_SUCCESS);
+		assert_int_equal(back[0], 0x5eed);
+		assert_int_equal(cuMemGetInfo(&fr1, &tot), CUDA_SUCCESS);
+		assert_true(fr1 <= fr0 - N * 4);
+		assert_int_equal(cuMemHostGetDevicePointer(&dp, h, 1), CUDA_ERROR_INVALID_VALUE);
+		assert_int_equal(cuMemHostGetDevicePointer(&dp, plain, 0), CUDA_ERROR_INVALID_VALUE);
+	}
 	assert_int_equal(cuMemHostRegister(hr, N * 4, 0), CUDA_SUCCESS);
 	assert_int_equal(cuMemHostRegister(hr + 8, 64, 0), CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED);
 	assert_int_equal(cuMemAlloc(&d, N * 4), CUDA_SUCCESS);
@@ -82,7 +99,15 @@ static void test_host_memory(void **state)
 	assert_int_equal(cuMemHostUnregister(hr), CUDA_SUCCESS);
 	assert_int_equal(cuMemHostUnregister(hr), CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED);
 	assert_int_equal(cuMemFreeHost(plain), CUDA_ERROR_INVALID_VALUE);
-	assert_int_equal(cuMemFreeHost(h), CUDA_SUCCESS);
+	/* the device view goes with its host buffer */
+	{
+		size_t fr0, fr1, tot;
+
+		assert_int_equal(cuMemGetInfo(&fr0, &tot), CUDA_SUCCESS);
+		assert_int_equal(cuMemFreeHost(h), CUDA_SUCCESS);
+		assert_int_equal(cuMemGetInfo(&fr1, &tot), CUDA_SUCCESS);
+		assert_true(fr1 >= fr0 + N * 4);
+	}
 	assert_int_equal(cuMemAllocHost((void **)&h, 100), CUDA_SUCCESS);
 	assert_int_equal(cuMemFreeHost(h), CUDA_SUCCESS);
 	free(hr);

@@ -61,8 +61,18 @@ static void test_granularity(void **state)
 	p.type = CU_MEM_ALLOCATION_TYPE_INVALID;
 	assert_int_equal(cuMemCreate(&h, 2 * MIB, &p, 0), CUDA_ERROR_INVALID_VALUE);
 	p = dev_prop();
-	p.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+	p.requestedHandleTypes = CU_MEM_HANDLE_TYPE_FABRIC;
 	assert_int_equal(cuMemCreate(&h, 2 * MIB, &p, 0), CUDA_ERROR_NOT_SUPPORTED);
+	/* a descriptor may be asked for (PyTorch does): the chunk is made, its export refused */
+	p.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+	assert_int_equal(cuMemCreate(&h, 2 * MIB, &p, 0), CUDA_SUCCESS);
+	{
+		int fd = -1;
+
+		assert_int_equal(cuMemExportToShareableHandle(&fd, h,
+				 CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0), CUDA_ERROR_NOT_SUPPORTED);
+	}
+	assert_int_equal(cuMemRelease(h), CUDA_SUCCESS);
 	p = dev_prop();
 	p.location.type = CU_MEM_LOCATION_TYPE_HOST;
 	assert_int_equal(cuMemCreate(&h, 2 * MIB, &p, 0), CUDA_ERROR_NOT_SUPPORTED);
