@@ -210,7 +210,8 @@ CUresult vgpu_rpc_post_w(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf
  * One call with the body built in w (fixed buffer; its error flag is
  * checked) and the reply in buf[cap], parsed through *r on success.
  */
-CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
+CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w,
+		      void *buf, size_t cap,
 		      struct vgpu_rbuf *r);
 /* Same, for replies that are one u64 (handles, pointers). */
 CUresult vgpu_rpc_u64(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, uint64_t *out);

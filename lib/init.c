@@ -3,8 +3,9 @@
  * init.c - cuInit and the device queries.  cuInit opens the transports
  * (one per server or device node: several give the application devices
  * of several servers) and asks each for its device count, once per
- * process; its result is kept, as the real driver keeps it.  Each device's DEVICE_INFO (name, UUID, memory,
- * every attribute) is fetched on first use and answered locally after.
+ * process; its result is kept, as the real driver keeps it.  Each
+ * device's DEVICE_INFO (name, UUID, memory, every attribute) is fetched
+ * on first use and answered locally after.
  */
 #include "lib/driver.h"
 #include "lib/debug.h"

@@ -151,7 +151,8 @@ static CUresult launch(CUfunction func, unsigned int gx, unsigned int gy, unsign
 	if (may_post(f, stream, sh, grid, block, shared_bytes, flags))
 		rc = vgpu_rpc_post(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_LAUNCH, iov, 2);
 	else
-		rc = vgpu_rpc(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_LAUNCH, iov, iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
+		rc = vgpu_rpc(vgpu_ctx_tp(f->mod->ctx), VGPU_OP_LAUNCH, iov,
+			      iov[2].iov_len ? 3 : 2, NULL, 0, NULL);
 out:
 	if (params != small)
 		free(params);

@@ -238,7 +238,8 @@ static CUresult get_function(struct CUmod_st *m, const char *name, struct CUfunc
 		rc = CUDA_ERROR_OUT_OF_MEMORY;
 		goto out_free;
 	}
-	rc = vgpu_rpc_buf(vgpu_ctx_tp(m->ctx), VGPU_OP_MODULE_GET_FUNCTION, &w, buf, FUNC_REPLY_CAP, &r);
+	rc = vgpu_rpc_buf(vgpu_ctx_tp(m->ctx), VGPU_OP_MODULE_GET_FUNCTION, &w, buf,
+			  FUNC_REPLY_CAP, &r);
 	vgpu_wbuf_free(&w);
 	if (rc)
 		goto out_free;

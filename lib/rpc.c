@@ -89,7 +89,8 @@ CUresult vgpu_rpc_post_w(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf
 	return vgpu_rpc_post(t, op, &req, 1);
 }
 
-CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w, void *buf, size_t cap,
+CUresult vgpu_rpc_buf(struct vgpu_transport *t, uint16_t op, struct vgpu_wbuf *w,
+		      void *buf, size_t cap,
 		      struct vgpu_rbuf *r)
 {
 	struct iovec req = { .iov_base = w->buf, .iov_len = w->len };

@@ -37,7 +37,8 @@ static CUresult call_u64s(struct vgpu_transport *tp, uint16_t op, int n, const u
 /* Remember which link a chunk handle came from. */
 static CUresult note_handle(uint64_t h, struct vgpu_transport *tp)
 {
-	if (vgpu_range_add(&vgpu_vmm_handles, &(struct vgpu_range){ .base = h, .size = 1, .tp = tp }))
+	if (vgpu_range_add(&vgpu_vmm_handles,
+			   &(struct vgpu_range){ .base = h, .size = 1, .tp = tp }))
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	return CUDA_SUCCESS;
 }
@@ -145,7 +146,8 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 		return rc;
 	rc = note_handle(h, vgpu_dev_tp(prop->location.id));
 	if (rc)
-		call_u64s(vgpu_dev_tp(prop->location.id), VGPU_OP_VMM_RELEASE, 1, (uint64_t[]){ h });
+		call_u64s(vgpu_dev_tp(prop->location.id), VGPU_OP_VMM_RELEASE, 1,
+			  (uint64_t[]){ h });
 	else
 		*handle = h;
 	return rc;

@@ -81,7 +81,8 @@ int spawn_server_opts(struct spawned_server *srv, const char *path, const char *
 		      const char *arg)
 {
 	char *argv[] = { (char *)path, "--backend", "sim", "--listen", "127.0.0.1:0",
-			 "--sim-mem", "256M", "--log-level", "err", (char *)opt, (char *)arg, NULL };
+			 "--sim-mem", "256M", "--log-level", "err",
+			 (char *)opt, (char *)arg, NULL };
 	char line[128];
 	int p[2];
 	bool ok;

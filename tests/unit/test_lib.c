@@ -162,7 +162,8 @@ static void test_devices(void **state)
 			 CUDA_SUCCESS);
 	assert_int_equal(v, 0);
 	assert_int_equal(cuDeviceGetAttribute(&v,
-			 CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED, 0), CUDA_SUCCESS);
+			 CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED, 0),
+			 CUDA_SUCCESS);
 	assert_int_equal(v, 0);
 	assert_int_equal(cuDeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MAX, 0),
 			 CUDA_ERROR_INVALID_VALUE);

@@ -135,8 +135,10 @@ static void test_capture_replay(void **state)
 	assert_float_equal(hy[5], 0.0f, 0);
 
 	/* auto-free-on-launch (PyTorch's flag) has nothing to free; device launch is refused */
-	assert_int_equal(cuGraphInstantiateWithFlags(&e, g, CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH |
-			 CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH), CUDA_ERROR_NOT_SUPPORTED);
+	assert_int_equal(cuGraphInstantiateWithFlags(&e, g,
+			 CUDA_GRAPH_INSTANTIATE_FLAG_DEVICE_LAUNCH |
+			 CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH),
+			 CUDA_ERROR_NOT_SUPPORTED);
 	assert_int_equal(cuGraphInstantiateWithFlags(&e, g,
 			 CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH), CUDA_SUCCESS);
 	assert_int_equal(cuGraphExecDestroy(e), CUDA_SUCCESS);

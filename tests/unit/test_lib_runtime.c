@@ -56,7 +56,8 @@ static void test_host_memory(void **state)
 		assert_int_equal(cuMemGetInfo(&fr1, &tot), CUDA_SUCCESS);
 		assert_true(fr1 <= fr0 - N * 4);
 		assert_int_equal(cuMemHostGetDevicePointer(&dp, h, 1), CUDA_ERROR_INVALID_VALUE);
-		assert_int_equal(cuMemHostGetDevicePointer(&dp, plain, 0), CUDA_ERROR_INVALID_VALUE);
+		assert_int_equal(cuMemHostGetDevicePointer(&dp, plain, 0),
+				 CUDA_ERROR_INVALID_VALUE);
 	}
 	assert_int_equal(cuMemHostRegister(hr, N * 4, 0), CUDA_SUCCESS);
 	assert_int_equal(cuMemHostRegister(hr + 8, 64, 0), CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED);

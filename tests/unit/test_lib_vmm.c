@@ -70,7 +70,8 @@ static void test_granularity(void **state)
 		int fd = -1;
 
 		assert_int_equal(cuMemExportToShareableHandle(&fd, h,
-				 CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0), CUDA_ERROR_NOT_SUPPORTED);
+				 CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0),
+				 CUDA_ERROR_NOT_SUPPORTED);
 	}
 	assert_int_equal(cuMemRelease(h), CUDA_SUCCESS);
 	p = dev_prop();
