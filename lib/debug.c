@@ -2,8 +2,6 @@
 /* debug.c - VGPU_DEBUG-gated messages on stderr. */
 #include "lib/debug.h"
 
-#include <execinfo.h>
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,16 +62,4 @@ int vgpu_unimplemented(const char *name)
 {
 	vgpu_dbg("%s: not implemented (CUDA_ERROR_NOT_SUPPORTED)", name);
 	return 801;	/* CUDA_ERROR_NOT_SUPPORTED; debug.c does not include cuda.h */
-}
-
-void vgpu_dbg_callers(const char *what)
-{
-	void *frames[12];
-	int n;
-
-	if (!vgpu_debug_enabled())
-		return;
-	vgpu_dbg("%s, called from:", what);
-	n = backtrace(frames, 12);
-	backtrace_symbols_fd(frames, n, 2);
 }

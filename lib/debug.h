@@ -18,8 +18,6 @@ void vgpu_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 bool vgpu_trace_enabled(void);
 void vgpu_trace_call(const char *name, int rc);
-/* Under VGPU_DEBUG: who called (the caller's frames, for refusals a library ignores). */
-void vgpu_dbg_callers(const char *what);
 /* What every generated stub returns (CUDA_ERROR_NOT_SUPPORTED), logged under VGPU_DEBUG. */
 int vgpu_unimplemented(const char *name);
 

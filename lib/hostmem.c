@@ -21,7 +21,6 @@
 #include "lib/graph.h"
 #include "lib/debug.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
