@@ -25,6 +25,16 @@ void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_o
 	t->max_payload = max_payload;
 }
 
+/* How many comma-separated entries list has. */
+static int count_entries(const char *list)
+{
+	int n = 1;
+
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
 /*
  * The i-th of n comma-separated entries of list into buf: one entry stands
  * for every i (one GPU index or partition name for all servers).  "" when
@@ -33,18 +43,16 @@ void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_o
  */
 static bool list_entry(const char *list, int i, int n, char *buf, size_t cap)
 {
-	int count = 1;
-	const char *p;
+	const char *p = list;
+	int count;
 	size_t len;
 
 	buf[0] = '\0';
 	if (!list || !*list)
 		return true;
-	for (p = list; *p; p++)
-		count += *p == ',';
+	count = count_entries(list);
 	if (count != 1 && count != n)
 		return false;
-	p = list;
 	for (int k = 0; count != 1 && k < i; k++)
 		p = strchr(p, ',') + 1;
 	len = strcspn(p, ",");
@@ -53,15 +61,6 @@ static bool list_entry(const char *list, int i, int n, char *buf, size_t cap)
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	return true;
-}
-
-static int count_entries(const char *list)
-{
-	int n = 1;
-
-	for (; *list; list++)
-		n += *list == ',';
-	return n;
 }
 
 static struct vgpu_transport *open_one(const char *servers, int i, int n, int *err)

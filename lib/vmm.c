@@ -173,6 +173,7 @@ CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CU
 {
 	struct vgpu_wbuf w;
 	uint8_t req[24];
+	struct vgpu_alloc_op a;
 	uint64_t p;
 	CUresult rc = vgpu_initialized();
 
@@ -184,14 +185,14 @@ CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CU
 	vgpu_put_u64(&w, size);
 	vgpu_put_u64(&w, alignment);
 	vgpu_put_u64(&w, addr);
-	rc = vgpu_alloc_apart(&(struct vgpu_alloc_op){
-		.tp = current_tp(), .op = VGPU_OP_VMM_RESERVE, .req = &w, .size = size,
-		.undo = reserve_undo }, &p);
+	a = (struct vgpu_alloc_op){ .tp = current_tp(), .op = VGPU_OP_VMM_RESERVE, .req = &w,
+				    .size = size, .undo = reserve_undo };
+	rc = vgpu_alloc_apart(&a, &p);
 	if (rc)
 		return rc;
 	if (vgpu_range_add(&vgpu_va_ranges, &(struct vgpu_range){
-		.base = p, .size = size, .tp = current_tp() })) {
-		reserve_undo(&(struct vgpu_alloc_op){ .tp = current_tp(), .size = size }, p);
+		.base = p, .size = size, .tp = a.tp })) {
+		reserve_undo(&a, p);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	*ptr = (CUdeviceptr)p;
@@ -285,6 +286,7 @@ CUresult cuMemGetAccess(unsigned long long *flags, const CUmemLocation *location
 	struct vgpu_wbuf w;
 	struct vgpu_rbuf r;
 	uint8_t req[12], buf[4];
+	struct vgpu_transport *tp;
 	uint32_t f;
 	CUresult rc = vgpu_initialized();
 
@@ -294,14 +296,15 @@ CUresult cuMemGetAccess(unsigned long long *flags, const CUmemLocation *location
 		return CUDA_ERROR_INVALID_VALUE;
 	if (!vgpu_device(location->id, &rc))
 		return rc;
-	if (vgpu_dev_tp(location->id) != va_tp(ptr)) {
+	tp = va_tp(ptr);
+	if (vgpu_dev_tp(location->id) != tp) {
 		*flags = CU_MEM_ACCESS_FLAGS_PROT_NONE;	/* another server's device */
 		return CUDA_SUCCESS;
 	}
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, ptr);
 	vgpu_put_u32(&w, vgpu_dev_remote(location->id));
-	rc = vgpu_rpc_buf(va_tp(ptr), VGPU_OP_VMM_GET_ACCESS, &w, buf, sizeof(buf), &r);
+	rc = vgpu_rpc_buf(tp, VGPU_OP_VMM_GET_ACCESS, &w, buf, sizeof(buf), &r);
 	if (rc)
 		return rc;
 	f = vgpu_get_u32(&r);
@@ -318,6 +321,7 @@ CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
 	struct vgpu_rbuf r;
 	uint8_t req[8], buf[12];
 	uint32_t dev;
+	CUdevice local;
 	CUresult rc = vgpu_initialized();
 
 	if (rc)
@@ -331,13 +335,14 @@ CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
 		return rc;
 	dev = vgpu_get_u32(&r);
 	vgpu_get_u64(&r);	/* size: the driver's properties do not carry it */
-	if (!vgpu_rbuf_done(&r) || vgpu_dev_local(handle_tp(handle), dev) < 0)
+	local = vgpu_dev_local(handle_tp(handle), dev);
+	if (!vgpu_rbuf_done(&r) || local < 0)
 		return CUDA_ERROR_UNKNOWN;
 	memset(prop, 0, sizeof(*prop));
 	prop->type = CU_MEM_ALLOCATION_TYPE_PINNED;
 	prop->requestedHandleTypes = CU_MEM_HANDLE_TYPE_NONE;
 	prop->location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-	prop->location.id = vgpu_dev_local(handle_tp(handle), dev);
+	prop->location.id = local;
 	return CUDA_SUCCESS;
 }
 
@@ -345,6 +350,7 @@ CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void 
 {
 	struct vgpu_wbuf w;
 	uint8_t req[8];
+	struct vgpu_transport *tp;
 	uint64_t h;
 	CUresult rc = vgpu_initialized();
 
@@ -354,9 +360,10 @@ CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle, void 
 		return CUDA_ERROR_INVALID_VALUE;
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, (uintptr_t)addr);
-	rc = vgpu_rpc_u64(va_tp((uintptr_t)addr), VGPU_OP_VMM_RETAIN, &w, &h);
+	tp = va_tp((uintptr_t)addr);
+	rc = vgpu_rpc_u64(tp, VGPU_OP_VMM_RETAIN, &w, &h);
 	if (!rc)
-		rc = note_handle(h, va_tp((uintptr_t)addr));
+		rc = note_handle(h, tp);
 	if (!rc)
 		*handle = h;
 	return rc;

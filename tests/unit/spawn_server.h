@@ -11,6 +11,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * In a forked child that runs library calls (cuInit's result lasts the
+ * process): exit 1 naming the condition when it does not hold.  The
+ * includer brings stdio.h and unistd.h.
+ */
+#define CHECK(cond)								\
+	do {									\
+		if (!(cond)) {							\
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			_exit(1);						\
+		}								\
+	} while (0)
+
 struct spawned_server {
 	pid_t pid;
 	char hostport[64];	/* what it listens on, "127.0.0.1:<port>" */

@@ -36,14 +36,6 @@
 /* a and c start at the same address slice (their addresses meet), b elsewhere */
 static struct spawned_server a, b, c;
 
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1);						\
-		}								\
-	} while (0)
-
 #define MiB(n)		((size_t)(n) << 20)
 #define SIM_IMAGE	"//vgpu-sim test_lib_multi\n"
 

@@ -114,14 +114,6 @@ static struct vgpu_partition_list_entry listed(const char *name)
 
 /* ---- cases, each in a child --------------------------------------------- */
 
-#define CHECK(cond)								\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1);						\
-		}								\
-	} while (0)
-
 #define MiB(n)	((size_t)(n) << 20)
 
 /* Attached to "p64": totals, allocations up to the limit and not past it. */
