@@ -23,10 +23,13 @@
 #include "lib/graph.h"
 #include "lib/debug.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 /* A relay's chunk: large enough to keep both links busy, small enough to stay cached. */
 #define RELAY_CHUNK	(4u << 20)
+/* Chunks in flight: one being read from the source while one is written to the target. */
+#define RELAY_BUFS	2
 
 static bool known(uint64_t base, uint64_t size)
 {
@@ -81,26 +84,126 @@ CUresult vgpu_route_ptr(CUdeviceptr p, struct CUctx_st **c, uint64_t *sh)
 }
 
 /*
- * Copy n bytes through a host buffer: out of src in context sc, into dst
+ * A relay of more than one chunk is a pipeline: a reader thread copies
+ * chunk i+1 out of the source server while the caller writes chunk i to
+ * the target, so the two links (each with its own lock) work at once and
+ * the copy runs at the slower link's rate rather than half of it.
+ * Chunk i lives in buf[i % RELAY_BUFS]; the counters say who may touch
+ * which buffer.
+ */
+struct relay {
+	struct CUctx_st *sc;
+	CUdeviceptr src;
+	size_t n;
+	char *buf[RELAY_BUFS];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* protected by lock */
+	size_t filled;		/* chunks read into their buffers */
+	size_t drained;		/* chunks written out; their buffers free again */
+	CUresult read_rc;	/* the reader's failure; it stops there */
+	bool stop;		/* the writer failed: the reader stops */
+};
+
+static size_t chunk_len(size_t n, size_t i)
+{
+	size_t off = i * RELAY_CHUNK;
+
+	return n - off < RELAY_CHUNK ? n - off : RELAY_CHUNK;
+}
+
+static void *relay_reader(void *arg)
+{
+	struct relay *r = arg;
+	size_t chunks = (r->n + RELAY_CHUNK - 1) / RELAY_CHUNK;
+
+	for (size_t i = 0; i < chunks; i++) {
+		CUresult rc;
+		bool stop;
+
+		pthread_mutex_lock(&r->lock);
+		while (!r->stop && i - r->drained >= RELAY_BUFS)
+			pthread_cond_wait(&r->cond, &r->lock);
+		stop = r->stop;
+		pthread_mutex_unlock(&r->lock);
+		if (stop)
+			break;
+		rc = vgpu_copy_dtoh_in(r->sc, r->buf[i % RELAY_BUFS], r->src + i * RELAY_CHUNK,
+				       chunk_len(r->n, i));
+		pthread_mutex_lock(&r->lock);
+		if (rc)
+			r->read_rc = rc;
+		else
+			r->filled = i + 1;
+		pthread_cond_broadcast(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+		if (rc)
+			break;
+	}
+	return NULL;
+}
+
+/* The caller's half: write each chunk as the reader fills it. */
+static CUresult relay_writer(struct relay *r, struct CUctx_st *dc, CUdeviceptr dst)
+{
+	size_t chunks = (r->n + RELAY_CHUNK - 1) / RELAY_CHUNK;
+	CUresult rc = CUDA_SUCCESS;
+
+	for (size_t i = 0; i < chunks && !rc; i++) {
+		pthread_mutex_lock(&r->lock);
+		while (r->filled <= i && !r->read_rc)
+			pthread_cond_wait(&r->cond, &r->lock);
+		rc = r->filled > i ? CUDA_SUCCESS : r->read_rc;
+		pthread_mutex_unlock(&r->lock);
+		if (rc)
+			break;
+		rc = vgpu_copy_htod_in(dc, dst + i * RELAY_CHUNK, r->buf[i % RELAY_BUFS],
+				       chunk_len(r->n, i));
+		pthread_mutex_lock(&r->lock);
+		r->drained = i + 1;
+		r->stop = rc != CUDA_SUCCESS;
+		pthread_cond_broadcast(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return rc;
+}
+
+/*
+ * Copy n bytes through host buffers: out of src in context sc, into dst
  * in context dc (of another server), each on its null stream.
  */
 static CUresult relay(struct CUctx_st *dc, CUdeviceptr dst, struct CUctx_st *sc,
 		      CUdeviceptr src, size_t n)
 {
-	size_t chunk = n < RELAY_CHUNK ? n : RELAY_CHUNK;
-	void *buf = malloc(chunk ? chunk : 1);
-	CUresult rc = CUDA_SUCCESS;
+	struct relay r = { .sc = sc, .src = src, .n = n };
+	size_t bufs = n > RELAY_CHUNK ? RELAY_BUFS : 1;
+	CUresult rc = CUDA_ERROR_OUT_OF_MEMORY;
+	pthread_t reader;
 
-	if (!buf)
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	for (size_t off = 0; off < n && !rc; off += chunk) {
-		size_t k = n - off < chunk ? n - off : chunk;
-
-		rc = vgpu_copy_dtoh_in(sc, buf, src + off, k);
-		if (!rc)
-			rc = vgpu_copy_htod_in(dc, dst + off, buf, k);
+	for (size_t i = 0; i < bufs; i++)
+		if (!(r.buf[i] = malloc(chunk_len(n, 0) ? chunk_len(n, 0) : 1)))
+			goto out_free;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	if (bufs == 1 || pthread_create(&reader, NULL, relay_reader, &r)) {
+		/* one chunk, or no thread to be had: read and write in turn */
+		rc = CUDA_SUCCESS;
+		for (size_t i = 0; i * RELAY_CHUNK < n && !rc; i++) {
+			rc = vgpu_copy_dtoh_in(sc, r.buf[0], src + i * RELAY_CHUNK,
+					       chunk_len(n, i));
+			if (!rc)
+				rc = vgpu_copy_htod_in(dc, dst + i * RELAY_CHUNK, r.buf[0],
+						       chunk_len(n, i));
+		}
+	} else {
+		rc = relay_writer(&r, dc, dst);
+		pthread_join(reader, NULL);
 	}
-	free(buf);
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+out_free:
+	for (size_t i = 0; i < RELAY_BUFS; i++)
+		free(r.buf[i]);
 	return rc;
 }
 

@@ -251,10 +251,14 @@ static void child_apart(void)
 	_exit(0);
 }
 
-/* Server b dies: device 1's calls fail (they do not hang), device 0 goes on. */
+/*
+ * Server b dies: device 1's calls fail (they do not hang), device 0 goes
+ * on.  Relays of several chunks fail on either side of the pipeline: the
+ * reader (b the source) or the writer (b the target, the reader stops).
+ */
 static void child_lost(void)
 {
-	CUdeviceptr a0, a1, x;
+	CUdeviceptr a0, a1, big0, big1, x;
 	uint32_t in = 3, out = 0;
 	CUcontext c0, c1;
 
@@ -263,12 +267,18 @@ static void child_lost(void)
 	c1 = primary(1);
 	CHECK(cuCtxSetCurrent(c1) == CUDA_SUCCESS);
 	CHECK(cuMemAlloc(&a1, 4096) == CUDA_SUCCESS);
+	CHECK(cuMemAlloc(&big1, MiB(10)) == CUDA_SUCCESS);
 	CHECK(cuCtxSetCurrent(c0) == CUDA_SUCCESS);
 	CHECK(cuMemAlloc(&a0, 4096) == CUDA_SUCCESS);
+	CHECK(cuMemAlloc(&big0, MiB(10)) == CUDA_SUCCESS);
+	CHECK(cuMemcpyDtoD(big1, big0, MiB(10)) == CUDA_SUCCESS);
 	kill(b.pid, SIGKILL);
 	usleep(100000);
 	CHECK(cuMemcpyHtoD(a1, &in, 4) == CUDA_ERROR_DEVICE_UNAVAILABLE);
 	CHECK(cuMemcpyDtoD(a0, a1, 4) == CUDA_ERROR_DEVICE_UNAVAILABLE);
+	CHECK(cuMemcpyDtoD(big0, big1, MiB(10)) == CUDA_ERROR_DEVICE_UNAVAILABLE);
+	CHECK(cuMemcpyDtoD(big1, big0, MiB(10)) == CUDA_ERROR_DEVICE_UNAVAILABLE);
+	CHECK(cuMemcpyPeer(big1, c1, big0, c0, MiB(10)) == CUDA_ERROR_DEVICE_UNAVAILABLE);
 	CHECK(cuCtxSetCurrent(c1) == CUDA_SUCCESS);
 	CHECK(cuMemAlloc(&x, 4096) == CUDA_ERROR_DEVICE_UNAVAILABLE);
 	CHECK(cuCtxSetCurrent(c0) == CUDA_SUCCESS);
