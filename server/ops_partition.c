@@ -12,6 +12,10 @@
  * charged, so a failed allocation and every way memory is freed (MEM_FREE,
  * MEM_FREE_ASYNC, a chunk's last release or unmap, a context or pool
  * destroyed) give bytes back without each path knowing about partitions.
+ * A pool's cache (what it keeps beyond its live allocations, raised by its
+ * release threshold) is memory the session holds too, so it counts; when
+ * an allocation would not fit, the caches are trimmed first, as they are
+ * the memory the session can give back without losing anything.
  */
 #include "server/session_int.h"
 
@@ -28,34 +32,59 @@ static bool attached(const struct session *s)
 }
 
 /* What the session holds that counts against a partition. */
-static uint64_t held(const struct session *s)
+static uint64_t held(struct session *s)
 {
-	return s->at.mem_bytes + s->vmm_bytes;
+	return s->at.mem_bytes + s->vmm_bytes + sess_pools_cached(s, 0);
+}
+
+/* Make the charge what the session holds; false if that does not fit the limit. */
+static bool settle(struct session *s)
+{
+	uint64_t charged = vgpu_part_charged(s->cfg->parts, s->part_rec);
+	uint64_t now = held(s);
+
+	if (charged > now)
+		vgpu_part_uncharge(s->cfg->parts, s->part_rec, charged - now);
+	else if (charged < now)
+		return vgpu_part_charge(s->cfg->parts, s->part_rec, now - charged) == CUDA_SUCCESS;
+	return true;
+}
+
+CUresult sess_part_charge_pool(struct session *s, uint64_t n, uint64_t pool)
+{
+	uint64_t cached;
+	CUresult rc;
+
+	if (!attached(s))
+		return CUDA_SUCCESS;
+	cached = pool ? sess_pools_cached(s, pool) : 0;
+	rc = vgpu_part_charge(s->cfg->parts, s->part_rec, n > cached ? n - cached : 0);
+	if (rc != CUDA_ERROR_OUT_OF_MEMORY || !sess_pools_trim(s))
+		return rc;
+	/* the caches are gone: count all n against what is left */
+	settle(s);
+	return vgpu_part_charge(s->cfg->parts, s->part_rec, n);
 }
 
 CUresult sess_part_charge(struct session *s, uint64_t n)
 {
+	return sess_part_charge_pool(s, n, 0);
+}
+
+bool sess_part_fits(struct session *s)
+{
 	if (!attached(s))
-		return CUDA_SUCCESS;
-	return vgpu_part_charge(s->cfg->parts, s->part_rec, n);
+		return true;
+	if (settle(s))
+		return true;
+	return sess_pools_trim(s) && settle(s);
 }
 
 void sess_part_settle(struct session *s)
 {
-	uint64_t charged, now;
-
-	if (!attached(s))
-		return;
-	charged = vgpu_part_charged(s->cfg->parts, s->part_rec);
-	now = held(s);
-	if (charged > now) {
-		vgpu_part_uncharge(s->cfg->parts, s->part_rec, charged - now);
-	} else if (charged < now &&
-		   vgpu_part_charge(s->cfg->parts, s->part_rec, now - charged)) {
+	if (attached(s) && !settle(s))
 		/* every path charges first; a miss is a bug to see, not to hide */
-		log_err("session %u: %llu bytes allocated past its partition", s->id,
-			(unsigned long long)(now - charged));
-	}
+		log_err("session %u: holds more than its partition allows", s->id);
 }
 
 void sess_part_detach(struct session *s)

@@ -230,14 +230,27 @@ int op_pool_alloc(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	p = pool_get(s, id);
 	if (!p)
 		return CUDA_ERROR_INVALID_HANDLE;
-	/* counted before the backend allocates; a failure is settled after the op */
-	rc = sess_part_charge(s, size);
+	/*
+	 * Counted before the backend allocates (a failure is settled after
+	 * the op), less what the pool's cache can serve: that is counted
+	 * already.  A pool that grew by more than asked (its granularity) is
+	 * checked after the allocation.
+	 */
+	rc = sess_part_charge_pool(s, size, id);
 	if (rc)
 		return rc;
 	rc = s->ops->pool_alloc(s->be, c, p->obj, size, st, &dptr);
-	if (rc == CUDA_SUCCESS)
-		vgpu_put_u64(w, dptr);
-	return rc;
+	if (rc)
+		return rc;
+	if (!sess_part_fits(s)) {
+		/* give it back and wait for that, so the pool's trim can release it */
+		s->ops->pool_free(s->be, c, dptr, st);
+		s->ops->stream_sync(s->be, c, st);
+		sess_pools_trim(s);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	vgpu_put_u64(w, dptr);
+	return CUDA_SUCCESS;
 }
 
 /*
@@ -328,6 +341,48 @@ int op_pool_trim(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	if (!p)
 		return CUDA_ERROR_INVALID_HANDLE;
 	return s->ops->pool_trim(s->be, p->obj, keep);
+}
+
+/* What pool p keeps beyond its live allocations: its cache. */
+static uint64_t pool_cached(struct session *s, const struct sess_pool *p)
+{
+	uint64_t reserved, used;
+
+	if (s->ops->pool_get_attr(s->be, p->obj, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, &reserved) ||
+	    s->ops->pool_get_attr(s->be, p->obj, CU_MEMPOOL_ATTR_USED_MEM_CURRENT, &used))
+		return 0;
+	return reserved > used ? reserved - used : 0;
+}
+
+uint64_t sess_pools_cached(struct session *s, uint64_t only)
+{
+	uint64_t sum = 0, id;
+	uint32_t pos = 0;
+
+	if (!s->pools)
+		return 0;	/* no pool used yet */
+	if (only)
+		return pool_get(s, only) ? pool_cached(s, pool_get(s, only)) : 0;
+	while ((id = vgpu_handle_next(&s->h, &pos, VGPU_H_POOL, 0)))
+		sum += pool_cached(s, pool_get(s, id));
+	return sum;
+}
+
+bool sess_pools_trim(struct session *s)
+{
+	bool gave = false;
+	uint32_t pos = 0;
+	uint64_t id;
+
+	while ((id = vgpu_handle_next(&s->h, &pos, VGPU_H_POOL, 0))) {
+		struct sess_pool *p = pool_get(s, id);
+
+		if (pool_cached(s, p)) {
+			s->ops->pool_trim(s->be, p->obj, 0);
+			gave = true;
+		}
+	}
+	return gave;
 }
 
 void sess_pool_cleanup(struct session *s)

@@ -93,16 +93,28 @@ void sess_destroy_ctx(struct session *s, uint64_t id);
 /* Free every mapping, reservation and chunk (ops_vmm.c); every created pool (ops_pool.c). */
 void sess_vmm_cleanup(struct session *s);
 void sess_pool_cleanup(struct session *s);
+/*
+ * Bytes the session's pools keep beyond their live allocations (their
+ * cache): all pools', or pool handle only's; trim: give every pool's cache
+ * back to the device, true if there was any (ops_pool.c).
+ */
+uint64_t sess_pools_cached(struct session *s, uint64_t only);
+bool sess_pools_trim(struct session *s);
 
 /*
  * Partition accounting (ops_partition.c); all no-ops for a session that is
  * not attached.  charge: before an allocation of n bytes, CUDA_SUCCESS or
- * CUDA_ERROR_OUT_OF_MEMORY.  settle: after each request, make the charge
- * match what the session holds (gives back failed and freed bytes).
+ * CUDA_ERROR_OUT_OF_MEMORY (the session's pool caches are trimmed first
+ * if that makes room); charge_pool: the same for n bytes from pool handle
+ * pool, whose cache serves part of them.  settle: after each request,
+ * make the charge match what the session holds (gives back failed and
+ * freed bytes); fits: settle, and whether what it holds fits the limit.
  * mem_info / total: MEM_GET_INFO and DEVICE_INFO as the partition shows them.
  */
 CUresult sess_part_charge(struct session *s, uint64_t n);
+CUresult sess_part_charge_pool(struct session *s, uint64_t n, uint64_t pool);
 void sess_part_settle(struct session *s);
+bool sess_part_fits(struct session *s);
 void sess_part_detach(struct session *s);
 void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total);
 uint64_t sess_part_total(struct session *s, int dev, uint64_t total);

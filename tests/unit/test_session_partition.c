@@ -307,6 +307,127 @@ static void test_limit_two_sessions(void **state)
 	(void)db;
 }
 
+/* POOL_ALLOC of size from the current pool; its address (0 on failure) in *d. */
+static uint32_t pool_alloc(struct peer *p, uint64_t pool, uint64_t size, uint64_t *d)
+{
+	struct vgpu_wbuf w;
+	uint32_t rc;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, p->ctx);
+	vgpu_put_u64(&w, 0);
+	vgpu_put_u64(&w, pool);
+	vgpu_put_u32(&w, 0);
+	vgpu_put_u64(&w, size);
+	rc = call(p, VGPU_OP_POOL_ALLOC, &w);
+	*d = rc ? 0 : vgpu_get_u64(&p->r);
+	vgpu_wbuf_free(&w);
+	return rc;
+}
+
+static void pool_free(struct peer *p, uint64_t d)
+{
+	struct vgpu_wbuf w;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, p->ctx);
+	vgpu_put_u64(&w, d);
+	vgpu_put_u64(&w, 0);
+	assert_int_equal(call(p, VGPU_OP_MEM_FREE_ASYNC, &w), 0);
+	vgpu_wbuf_free(&w);
+}
+
+/* A pool's attribute (POOL_SET_ATTR when set, else POOL_GET_ATTR's answer). */
+static uint64_t pool_attr(struct peer *p, uint64_t pool, uint32_t attr, bool set, uint64_t v)
+{
+	struct vgpu_wbuf w;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, pool);
+	vgpu_put_u32(&w, attr);
+	if (set)
+		vgpu_put_u64(&w, v);
+	assert_int_equal(call(p, set ? VGPU_OP_POOL_SET_ATTR : VGPU_OP_POOL_GET_ATTR, &w), 0);
+	v = set ? v : vgpu_get_u64(&p->r);
+	vgpu_wbuf_free(&w);
+	return v;
+}
+
+/*
+ * What a pool keeps after its allocations are freed (its release threshold
+ * raised) is memory the session holds: it counts against the partition,
+ * the pool's own allocations reuse it without a new charge, and another
+ * allocation that would not fit gets room by trimming the caches - never
+ * by holding more than the limit (the gap this closes: allocate the limit
+ * from a pool, free it, allocate the limit again with MEM_ALLOC).
+ */
+static void test_pool_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct peer *adm = start(&f->cfg, VGPU_GPU_ALL);
+	const uint32_t reserved = CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT;
+	uint64_t limit, dflt, own, d, e, m;
+	struct vgpu_wbuf w;
+	struct listed l;
+	struct peer *a;
+
+	assert_int_equal(create(adm, "pooled", 0, 8 * MIB, 0, 50, 0), 0);
+	a = start(&f->cfg, 0);
+	assert_int_equal(attach(a, "pooled", &limit), 0);
+	assert_int_equal(ctx_create(a), 0);
+	vgpu_wbuf_init(&w);
+	vgpu_put_u32(&w, 0);
+	vgpu_put_u32(&w, 0);
+	assert_int_equal(call(a, VGPU_OP_POOL_DEVICE, &w), 0);
+	dflt = vgpu_get_u64(&a->r);
+	vgpu_put_u32(&w, 0);
+	assert_int_equal(call(a, VGPU_OP_POOL_CREATE, &w), 0);
+	own = vgpu_get_u64(&a->r);
+	vgpu_wbuf_free(&w);
+	pool_attr(a, dflt, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, true, UINT64_MAX);
+
+	/* 6 MiB allocated and freed: the pool keeps them, and they count */
+	assert_int_equal(pool_alloc(a, 0, 6 * MIB, &d), 0);
+	pool_free(a, d);
+	assert_int_equal(pool_attr(a, dflt, reserved, false, 0), 6 * MIB);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_int_equal(l.used, 6 * MIB);
+	/* the pool's own allocations are served from it: 5 + 1 cached still 6 */
+	assert_int_equal(pool_alloc(a, 0, 5 * MIB, &d), 0);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_int_equal(l.used, 6 * MIB);
+	/* MEM_ALLOC of 3 MiB fits only once the cached 1 MiB is given back */
+	assert_int_equal(mem_alloc(a, 3 * MIB, &m), 0);
+	assert_int_equal(pool_attr(a, dflt, reserved, false, 0), 5 * MIB);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_int_equal(l.used, 8 * MIB);
+	assert_int_equal(mem_alloc(a, 1, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(mem_free(a, m), 0);
+	pool_free(a, d);
+
+	/* the whole limit from the pool, freed, then the whole limit again elsewhere */
+	assert_int_equal(pool_alloc(a, 0, 8 * MIB, &d), 0);
+	pool_free(a, d);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_int_equal(l.used, 8 * MIB);
+	assert_int_equal(mem_alloc(a, 8 * MIB, &m), 0);
+	assert_int_equal(pool_attr(a, dflt, reserved, false, 0), 0);
+	assert_int_equal(mem_free(a, m), 0);
+	/* and from another pool: the default pool's cache makes way */
+	assert_int_equal(pool_alloc(a, 0, 7 * MIB, &d), 0);
+	pool_free(a, d);
+	assert_int_equal(pool_alloc(a, own, 7 * MIB, &e), 0);
+	assert_int_equal(pool_attr(a, dflt, reserved, false, 0), 0);
+	assert_int_equal(pool_alloc(a, own, 2 * MIB, &d), CUDA_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_int_equal(l.used, 7 * MIB);
+	pool_free(a, e);
+	finish(a);
+	assert_int_equal(list(adm, "pooled", &l), 0);
+	assert_true(l.used == 0 && l.sessions == 0);
+	finish(adm);
+}
+
 /* A resize is seen at the next allocation; the neighbour is not touched. */
 static void test_live_resize(void **state)
 {
@@ -491,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attach_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_wrong_gpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_two_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_resize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test(test_admin_peer),
