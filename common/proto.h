@@ -39,6 +39,11 @@
 
 /* HELLO's gpu field: expose every GPU of the server. */
 #define VGPU_GPU_ALL		0xffffffffu
+/*
+ * HELLO's gpu field: expose the GPU of the partition that PARTITION_ATTACH
+ * names next; the session has no device until then.
+ */
+#define VGPU_GPU_OF_PARTITION	0xfffffffeu
 
 /*
  * LAUNCH's flags (docs/PROTOCOL.md): a cooperative grid (all blocks
@@ -232,7 +237,7 @@ void vgpu_rxbuf_free(struct vgpu_rxbuf *rx);
 struct vgpu_hello_req {
 	uint16_t min_version;
 	uint16_t max_version;
-	uint32_t gpu;		/* server GPU to expose as device 0, or VGPU_GPU_ALL */
+	uint32_t gpu;		/* server GPU exposed as device 0, VGPU_GPU_ALL or _OF_PARTITION */
 	uint64_t features;	/* none defined yet: 0 */
 	char client[64];	/* free-form name for the server's log */
 };

@@ -82,6 +82,8 @@ static struct vgpu_transport *open_one(const char *servers, int i, int n, int *e
 		g = VGPU_GPU_ALL;
 	else if (*gpu)
 		g = (uint32_t)strtoul(gpu, NULL, 0);
+	else if (*part)
+		g = VGPU_GPU_OF_PARTITION;	/* a partition names its GPU */
 	return vgpu_tcp_open(entry, g, *part ? part : NULL, err);
 bad_list:
 	vgpu_dbg("VGPU_SERVER, VGPU_DEVICE, VGPU_GPU and VGPU_PARTITION: comma-separated, "

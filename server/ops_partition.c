@@ -214,15 +214,30 @@ int op_partition_attach(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf
 		return CUDA_ERROR_ILLEGAL_STATE;
 	if (ret)
 		return bad_body(ret);
-	/* a partition is a slice of one GPU: a session exposing all cannot be bound */
-	rc = vgpu_part_attach(s->cfg->parts, name, s->gpu_all ? UINT32_MAX : s->dev_base,
+	/*
+	 * A partition is a slice of one GPU: a session exposing all cannot be
+	 * bound; one that asked for its partition's GPU gets it now.
+	 */
+	rc = vgpu_part_attach(s->cfg->parts, name, s->gpu_all ? UINT32_MAX :
+			      s->gpu_of_part ? VGPU_GPU_OF_PARTITION : s->dev_base,
 			      (int)getpid(), &s->part_rec, &pi);
 	if (rc == CUDA_ERROR_INVALID_DEVICE && s->gpu_all)
 		log_info("session %u: attaching to %s needs a session of one GPU", s->id, name);
 	if (rc)
 		return rc;
-	log_info("session %u: attached to partition %s (%llu bytes, compute %u%%)", s->id,
-		 name, (unsigned long long)pi.mem_limit, pi.compute_share);
+	if (s->gpu_of_part && pi.gpu >= s->backend_gpus) {
+		/* a table described by hand (tests) may name a GPU the backend lacks */
+		vgpu_part_detach(s->cfg->parts, s->part_rec);
+		s->part_rec = -1;
+		return CUDA_ERROR_INVALID_DEVICE;
+	}
+	if (s->gpu_of_part) {
+		s->dev_base = pi.gpu;
+		s->dev_count = 1;
+		s->gpu_of_part = false;
+	}
+	log_info("session %u: attached to partition %s (GPU %u, %llu bytes, compute %u%%)",
+		 s->id, name, pi.gpu, (unsigned long long)pi.mem_limit, pi.compute_share);
 	sess_sched_attach(s, pi.compute_share);
 	resp = (struct vgpu_partition_attach_resp){
 		.id = pi.id, .gpu = pi.gpu, .mem_limit = pi.mem_limit,

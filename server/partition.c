@@ -349,7 +349,7 @@ CUresult vgpu_part_attach(struct vgpu_partitions *t, const char *name, uint32_t 
 	if (!p)
 		goto out;
 	rc = CUDA_ERROR_INVALID_DEVICE;
-	if (p->gpu != gpu)
+	if (gpu != VGPU_GPU_OF_PARTITION && p->gpu != gpu)
 		goto out;
 	rc = CUDA_ERROR_OUT_OF_MEMORY;
 	for (uint32_t i = 0; i < m->nrec; i++) {

@@ -312,16 +312,20 @@ static int do_hello(struct session *s, const struct vgpu_frame_hdr *h, struct vg
 	rc = s->ops ? s->ops->open(s->cfg, s->id, &s->at, &s->be) : CUDA_ERROR_NOT_SUPPORTED;
 	if (rc == CUDA_SUCCESS)
 		rc = s->ops->device_count(s->be, &count);
-	if (rc == CUDA_SUCCESS && req.gpu != VGPU_GPU_ALL && req.gpu >= (uint32_t)count)
+	if (rc == CUDA_SUCCESS && req.gpu != VGPU_GPU_ALL && req.gpu != VGPU_GPU_OF_PARTITION &&
+	    req.gpu >= (uint32_t)count)
 		rc = CUDA_ERROR_INVALID_DEVICE;
 	if (rc != CUDA_SUCCESS) {
 		log_warn("session %u: refusing HELLO: CUresult %d", s->id, (int)rc);
 		send_reply(s, h, rc, NULL);
 		return -ENODEV;
 	}
-	s->dev_base = req.gpu == VGPU_GPU_ALL ? 0 : req.gpu;
-	s->dev_count = req.gpu == VGPU_GPU_ALL ? (uint32_t)count : 1;
+	s->backend_gpus = (uint32_t)count;
 	s->gpu_all = req.gpu == VGPU_GPU_ALL;
+	s->gpu_of_part = req.gpu == VGPU_GPU_OF_PARTITION;
+	s->dev_base = s->gpu_all || s->gpu_of_part ? 0 : req.gpu;
+	/* a session waiting for its partition's GPU has none: device calls fail until then */
+	s->dev_count = s->gpu_all ? (uint32_t)count : s->gpu_of_part ? 0 : 1;
 	s->hello_done = true;
 	sess_part_learn_gpus(s);
 

@@ -35,7 +35,9 @@ struct session {
 	bool hello_done;
 	uint32_t dev_base;		/* backend ordinal of client device 0 */
 	uint32_t dev_count;		/* devices the client sees */
+	uint32_t backend_gpus;		/* devices the backend has */
 	bool gpu_all;			/* HELLO asked for every GPU (VGPU_GPU_ALL) */
+	bool gpu_of_part;		/* VGPU_GPU_OF_PARTITION, not attached yet: no device */
 	/* VMM state (ops_vmm.c) and pools (ops_pool.c), made at first use */
 	struct sess_vmm *vmm;
 	struct sess_pools *pools;

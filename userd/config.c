@@ -321,6 +321,9 @@ int vgpud_config_load(const char *path, struct vgpud_config *cfg, char *err, siz
 			fail_at(&p, d->line, "[vgpu%d] has no 'server = host:port'", i);
 			return -1;
 		}
+		/* a partition names its GPU: without 'gpu =' the server takes that one */
+		if (d->partition[0] && !(d->keys_seen & KEY_GPU))
+			d->gpu = VGPU_GPU_OF_PARTITION;
 		cfg->ndevs++;
 	}
 	return 0;

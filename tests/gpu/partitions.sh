@@ -49,7 +49,7 @@ del() {
 }
 run() { # run PARTITION PROGRAM ARGS...: through vgpu's direct transport
 	local p=$1; shift
-	env LD_LIBRARY_PATH="$B/lib" VGPU_SERVER=$S ${p:+VGPU_PARTITION=$p} "$@"
+	env LD_LIBRARY_PATH="$B/lib:$B/nvml" VGPU_SERVER=$S ${p:+VGPU_PARTITION=$p} "$@"
 }
 
 echo "== 1. memory limits"

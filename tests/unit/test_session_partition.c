@@ -223,6 +223,52 @@ static void test_attach_wrong_gpu(void **state)
 	finish(p);
 }
 
+static uint32_t device_count(struct peer *p)
+{
+	struct vgpu_wbuf w;
+
+	vgpu_wbuf_init(&w);
+	assert_int_equal(call(p, VGPU_OP_DEVICE_COUNT, &w), 0);
+	vgpu_wbuf_free(&w);
+	return vgpu_get_u32(&p->r);
+}
+
+/*
+ * HELLO with VGPU_GPU_OF_PARTITION: no device until PARTITION_ATTACH, then
+ * the partition's GPU.  A partition on a GPU the backend lacks (a table
+ * described by hand) is refused and leaves the session unattached.
+ */
+static void test_attach_gpu_of_partition(void **state)
+{
+	struct fixture *f = *state;
+	const char *names[2] = { "gpu zero", "gpu one" };
+	const uint64_t totals[2] = { SIM_MEM, 2 * SIM_MEM };
+	struct peer *adm, *q;
+	uint64_t limit;
+	struct listed l;
+
+	assert_int_equal(vgpu_part_set_gpus(&f->parts, 2, names, totals), 0);
+	adm = start(&f->cfg, VGPU_GPU_ALL);
+	assert_int_equal(create(adm, "first", 0, 4 * MIB, 0, 50, 0), 0);
+	assert_int_equal(create(adm, "second", 1, 0, 50, 50, 0), 0);
+	q = start(&f->cfg, VGPU_GPU_OF_PARTITION);
+	assert_int_equal(device_count(q), 0);
+	assert_int_equal(ctx_create(q), CUDA_ERROR_INVALID_DEVICE);
+	assert_int_equal(attach(q, "second", &limit), CUDA_ERROR_INVALID_DEVICE);
+	assert_int_equal(list(adm, "second", &l), 0);
+	assert_int_equal(l.sessions, 0);
+	assert_int_equal(attach(q, "nope", &limit), CUDA_ERROR_NOT_FOUND);
+	assert_int_equal(attach(q, "first", &limit), 0);
+	assert_int_equal(limit, 4 * MIB);
+	assert_int_equal(device_count(q), 1);
+	assert_int_equal(dev_total(q), 4 * MIB);
+	assert_int_equal(ctx_create(q), 0);
+	assert_int_equal(mem_alloc(q, 5 * MIB, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	assert_int_equal(mem_alloc(q, 4 * MIB, NULL), 0);
+	finish(q);
+	finish(adm);
+}
+
 /* The limit holds for the sum of two sessions, on every allocation path. */
 static void test_limit_two_sessions(void **state)
 {
@@ -611,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_wrong_gpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_gpu_of_partition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_resize, setup, teardown),

@@ -170,8 +170,13 @@ static void test_partition(void **state)
 	assert_string_equal(cfg.dev[0].partition, "train-A_1.x");
 	assert_string_equal(cfg.dev[1].partition, "");		/* none: the whole GPU */
 	assert_string_equal(cfg.dev[2].partition, "0123456789abcdefghijABCDEFGHIJ_");
-	assert_int_equal(load("[vgpu0]\npartition = p\nserver = a\n", &cfg, err, sizeof(err)), 0);
+	/* a partition names its GPU: without 'gpu =' the server picks that one */
+	assert_int_equal(cfg.dev[0].gpu, VGPU_GPU_OF_PARTITION);
+	assert_int_equal(cfg.dev[1].gpu, 0);
+	assert_int_equal(load("[vgpu0]\npartition = p\nserver = a\ngpu = 1\n", &cfg, err,
+			      sizeof(err)), 0);
 	assert_string_equal(cfg.dev[0].partition, "p");
+	assert_int_equal(cfg.dev[0].gpu, 1);
 
 	expect_error("[vgpu0]\nserver = a\npartition =\n", 3, "partition ''");
 	expect_error("[vgpu0]\nserver = a\npartition = 0123456789abcdefghijABCDEFGHIJ_x\n", 3,
