@@ -30,7 +30,7 @@ void vgpu_dbg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "libcuda(vgpu)[%d]: %s\n", (int)getpid(), line);
+	fprintf(stderr, "libcuda(vgpu)[%d/%d]: %s\n", (int)getpid(), (int)gettid(), line);
 }
 
 static int trace_mode(void)
@@ -54,7 +54,8 @@ bool vgpu_trace_enabled(void)
 void vgpu_trace_call(const char *name, int rc)
 {
 	if (rc || trace_mode() == 1)
-		fprintf(stderr, "libcuda(vgpu)[%d]: trace %s -> %d\n", (int)getpid(), name, rc);
+		fprintf(stderr, "libcuda(vgpu)[%d/%d]: trace %s -> %d\n", (int)getpid(),
+			(int)gettid(), name, rc);
 }
 
 /* Every generated stub (entries_gen.c) ends here: say which one, once per call. */

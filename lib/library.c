@@ -109,11 +109,18 @@ CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *j
 	if (rc)
 		return rc;
 	if (!library || !code || (njit && (!jit_opts || !jit_vals)) ||
-	    (nlib && (!lib_opts || !lib_vals)))
+	    (nlib && (!lib_opts || !lib_vals))) {
+		vgpu_dbg("cuLibraryLoadData(%p, %p, %u jit options at %p/%p, %u options at %p/%p)",
+			 (void *)library, code, njit, (void *)jit_opts, (void *)jit_vals, nlib,
+			 (void *)lib_opts, (void *)lib_vals);
 		return CUDA_ERROR_INVALID_VALUE;
+	}
 	bytes = vgpu_image_locate(code, &size);
-	if (!bytes || size > UINT32_MAX)
+	if (!bytes || size > UINT32_MAX) {
+		vgpu_dbg("cuLibraryLoadData: no image at %p (starts %08x)", code,
+			 *(const uint32_t *)code);
 		return CUDA_ERROR_INVALID_IMAGE;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l || !(l->image = malloc(size))) {
 		free(l);
@@ -128,6 +135,8 @@ CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *j
 	if (vgpu_ctx_current(&c) == CUDA_SUCCESS) {
 		rc = lib_module(l, c, &m);
 		if (rc) {
+			vgpu_dbg("cuLibraryLoadData(%p): loading it in context %p: %d", code,
+				 (void *)c, rc);
 			lib_free(l);
 			return rc;
 		}

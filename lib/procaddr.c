@@ -62,6 +62,10 @@ CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cuda_version,
 	if (!symbol || !pfn)
 		return CUDA_ERROR_INVALID_VALUE;
 	st = lookup(symbol, cuda_version, flags, pfn);
+	if (st != CU_GET_PROC_ADDRESS_SUCCESS)
+		vgpu_dbg("cuGetProcAddress(%s, %d, %#llx): %s", symbol, cuda_version,
+			 (unsigned long long)flags,
+			 st == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND ? "not found" : "too old a version");
 	if (status)
 		*status = st;
 	return CUDA_SUCCESS;
