@@ -14,7 +14,8 @@
  * function.  One module per library is tracked: a library used from a
  * second context is loaded there and the first context keeps its copy
  * until it dies.  Library and JIT options only tune loading, which happens
- * on the server: accepted and ignored.  Also here: the other
+ * on the server: checked, then ignored (the library keeps its own copy of
+ * the image even when the caller preserves it, as the driver may).  Also here: the other
  * function-handle queries (names, owning module, parameter layout, cache
  * configuration) and cuModuleGetLoadingMode.
  */
@@ -23,6 +24,22 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Library options: known ones only.  Neither needs a value here (the
+ * preserved-binary flag has none; the host table is not used), so the
+ * value array may be NULL, as cuBLASLt passes it.
+ */
+static bool lib_options_ok(const CUlibraryOption *opts, unsigned int n, bool from_file)
+{
+	if (n && !opts)
+		return false;
+	for (unsigned int i = 0; i < n; i++)
+		if ((unsigned int)opts[i] >= CU_LIBRARY_NUM_OPTIONS ||
+		    (from_file && opts[i] == CU_LIBRARY_BINARY_IS_PRESERVED))
+			return false;
+	return true;
+}
 
 /* The library's module in context c, loading it there if needed; under l->lock. */
 static CUresult lib_module(struct CUlib_st *l, struct CUctx_st *c, struct CUmod_st **out)
@@ -109,10 +126,11 @@ CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *j
 	if (rc)
 		return rc;
 	if (!library || !code || (njit && (!jit_opts || !jit_vals)) ||
-	    (nlib && (!lib_opts || !lib_vals))) {
-		vgpu_dbg("cuLibraryLoadData(%p, %p, %u jit options at %p/%p, %u options at %p/%p)",
-			 (void *)library, code, njit, (void *)jit_opts, (void *)jit_vals, nlib,
-			 (void *)lib_opts, (void *)lib_vals);
+	    !lib_options_ok(lib_opts, nlib, false)) {
+		vgpu_dbg("cuLibraryLoadData(%p, %p, %u jit options at %p/%p, %u options at %p, "
+			 "first %d)", (void *)library, code, njit, (void *)jit_opts,
+			 (void *)jit_vals, nlib, (void *)lib_opts,
+			 nlib && lib_opts ? (int)lib_opts[0] : -1);
 		return CUDA_ERROR_INVALID_VALUE;
 	}
 	bytes = vgpu_image_locate(code, &size);
@@ -160,6 +178,9 @@ CUresult cuLibraryLoadFromFile(CUlibrary *library, const char *fname, CUjit_opti
 
 	if (rc)
 		return rc;
+	/* the driver reads a file itself: there is no caller's copy to preserve */
+	if (!lib_options_ok(lib_opts, nlib, true))
+		return CUDA_ERROR_INVALID_VALUE;
 	rc = vgpu_image_read(fname, &image);
 	if (rc)
 		return rc;

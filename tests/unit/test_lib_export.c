@@ -389,6 +389,8 @@ static void test_library(void **state)
 	unsigned int flags;
 	void *params[] = { &a, &dx, &dy, &n };
 	CUmoduleLoadingMode mode;
+	CUlibraryOption preserved = CU_LIBRARY_BINARY_IS_PRESERVED;
+	CUlibraryOption unknown = CU_LIBRARY_NUM_OPTIONS;
 
 	make_ctx();
 	assert_int_equal(cuModuleGetLoadingMode(&mode), CUDA_SUCCESS);
@@ -458,6 +460,15 @@ static void test_library(void **state)
 	assert_int_equal(cuLibraryUnload(lib), CUDA_ERROR_INVALID_HANDLE);
 	assert_int_equal(cuLibraryLoadData(&lib, "not an image\x7f", NULL, NULL, 0, NULL, NULL, 0),
 			 CUDA_ERROR_INVALID_IMAGE);
+	/* options: a preserved binary needs no value (cuBLASLt passes no value array) */
+	assert_int_equal(cuLibraryLoadData(&lib, SIM_IMAGE, NULL, NULL, 0, &preserved, NULL, 1),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuLibraryGetKernel(&k, lib, "saxpy"), CUDA_SUCCESS);
+	assert_int_equal(cuLibraryUnload(lib), CUDA_SUCCESS);
+	assert_int_equal(cuLibraryLoadData(&lib, SIM_IMAGE, NULL, NULL, 0, &unknown, NULL, 1),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuLibraryLoadData(&lib, SIM_IMAGE, NULL, NULL, 0, NULL, NULL, 1),
+			 CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuMemFree(dx), CUDA_SUCCESS);
 	assert_int_equal(cuMemFree(dy), CUDA_SUCCESS);
 
@@ -471,6 +482,9 @@ static void test_library(void **state)
 			 CUDA_SUCCESS);
 	assert_int_equal(cuLibraryGetKernel(&k, lib, "fill_u32"), CUDA_SUCCESS);
 	assert_int_equal(cuLibraryUnload(lib), CUDA_SUCCESS);
+	/* a file has no caller's copy to preserve */
+	assert_int_equal(cuLibraryLoadFromFile(&lib, path, NULL, NULL, 0, &preserved, NULL, 1),
+			 CUDA_ERROR_INVALID_VALUE);
 	unlink(path);
 	assert_int_equal(cuLibraryLoadFromFile(&lib, path, NULL, NULL, 0, NULL, NULL, 0),
 			 CUDA_ERROR_FILE_NOT_FOUND);
