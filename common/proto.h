@@ -37,6 +37,12 @@
 #define VGPU_BACKEND_CUDA	1
 #define VGPU_BACKEND_SIM	2
 
+/*
+ * The largest module image IMAGE_CHUNK stages (docs/PROTOCOL.md): images
+ * too large for one frame or one ring data area arrive in pieces.
+ */
+#define VGPU_IMAGE_MAX		(1u << 30)
+
 /* HELLO's gpu field: expose every GPU of the server. */
 #define VGPU_GPU_ALL		0xffffffffu
 /*
@@ -121,7 +127,9 @@
 	X(PARTITION_CREATE,	59)	\
 	X(PARTITION_RESIZE,	60)	\
 	X(PARTITION_DELETE,	61)	\
-	X(GPU_UTILIZATION,	62)
+	X(GPU_UTILIZATION,	62)	\
+	X(IMAGE_CHUNK,		63)	\
+	X(MODULE_LOAD_STAGED,	64)
 
 enum vgpu_op {
 #define VGPU_OP_ENUM(name, val) VGPU_OP_##name = val,

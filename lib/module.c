@@ -20,8 +20,39 @@
 #define FUNC_REPLY_CAP	(12 + 8 * 8192)		/* u64, u32 n, n x {u32, u32} */
 
 /* MODULE_LOAD: the image bytes go out as they are; the server's handle comes back. */
+/*
+ * An image larger than one request may carry (a ring's data area is 4 MiB
+ * by default; NVIDIA's libraries hold fatbins of tens of MiB) is staged in
+ * pieces with IMAGE_CHUNK and loaded with MODULE_LOAD_STAGED, under the
+ * link's image lock: the server stages one image per session.
+ */
+static CUresult stage_image(struct vgpu_transport *tp, const uint8_t *bytes, size_t size)
+{
+	size_t chunk = tp->max_payload;
+	CUresult rc = CUDA_SUCCESS;
+
+	if (size > VGPU_IMAGE_MAX)
+		return CUDA_ERROR_INVALID_IMAGE;
+	for (size_t off = 0; off < size && !rc; off += chunk) {
+		size_t k = size - off < chunk ? size - off : chunk;
+		uint8_t req[24];
+		struct vgpu_wbuf w;
+		struct iovec iov[2];
+
+		vgpu_wbuf_init_fixed(&w, req, sizeof(req));
+		vgpu_put_u64(&w, size);
+		vgpu_put_u64(&w, off);
+		vgpu_put_u32(&w, (uint32_t)k);	/* "bytes data": length, then the bytes */
+		iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+		iov[1] = (struct iovec){ .iov_base = (void *)(bytes + off), .iov_len = k };
+		rc = vgpu_rpc(tp, VGPU_OP_IMAGE_CHUNK, iov, 2, NULL, 0, NULL);
+	}
+	return rc;
+}
+
 static CUresult send_image(struct CUctx_st *c, const void *bytes, size_t size, uint64_t *h)
 {
+	struct vgpu_transport *tp = vgpu_ctx_tp(c);
 	uint8_t req[16], buf[8];
 	struct vgpu_wbuf w;
 	struct vgpu_rbuf r;
@@ -31,10 +62,19 @@ static CUresult send_image(struct CUctx_st *c, const void *bytes, size_t size, u
 
 	vgpu_wbuf_init_fixed(&w, req, sizeof(req));
 	vgpu_put_u64(&w, c->h);
-	vgpu_put_u32(&w, (uint32_t)size);	/* "bytes image": length, then the bytes */
-	iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
-	iov[1] = (struct iovec){ .iov_base = (void *)bytes, .iov_len = size };
-	rc = vgpu_rpc(vgpu_ctx_tp(c), VGPU_OP_MODULE_LOAD, iov, 2, &resp, 1, &len);
+	if (w.len + 4 + size <= tp->max_payload) {
+		vgpu_put_u32(&w, (uint32_t)size);	/* "bytes image": length, then the bytes */
+		iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+		iov[1] = (struct iovec){ .iov_base = (void *)bytes, .iov_len = size };
+		rc = vgpu_rpc(tp, VGPU_OP_MODULE_LOAD, iov, 2, &resp, 1, &len);
+	} else {
+		pthread_mutex_lock(&tp->image_lock);
+		rc = stage_image(tp, bytes, size);
+		iov[0] = (struct iovec){ .iov_base = req, .iov_len = w.len };
+		if (!rc)
+			rc = vgpu_rpc(tp, VGPU_OP_MODULE_LOAD_STAGED, iov, 1, &resp, 1, &len);
+		pthread_mutex_unlock(&tp->image_lock);
+	}
 	if (rc) {
 		vgpu_dbg("module load (%zu bytes) failed: %d", size, rc);
 		return rc;

@@ -20,6 +20,7 @@ void vgpu_transport_init(struct vgpu_transport *t, const struct vgpu_transport_o
 {
 	t->ops = ops;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->image_lock, NULL);
 	t->next_id = 1;
 	t->dead = false;
 	t->max_payload = max_payload;
@@ -126,6 +127,7 @@ void vgpu_transport_close(struct vgpu_transport *t)
 	if (!t)
 		return;
 	pthread_mutex_destroy(&t->lock);
+	pthread_mutex_destroy(&t->image_lock);
 	t->ops->close(t);
 }
 

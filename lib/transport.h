@@ -70,6 +70,8 @@ struct vgpu_transport {
 	 * carry besides its fixed fields; copies are split to fit.
 	 */
 	size_t max_payload;
+	/* one module image staged in pieces at a time (module.c): the server keeps one */
+	pthread_mutex_t image_lock;
 };
 
 /* Request fields above a bulk payload never exceed this (LAUNCH: 72 bytes). */

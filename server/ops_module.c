@@ -3,19 +3,16 @@
 #include "server/session_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define NAME_MAX_LEN	4095	/* PROTOCOL.md: str name (<= 4095) */
 
-int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+static CUresult load(struct session *s, struct vgpu_wbuf *w, uint64_t ctx, const void *image,
+		     size_t n)
 {
-	uint64_t ctx = vgpu_get_u64(r);
-	size_t n;
-	const void *image = vgpu_get_bytes(r, &n);
-	void *c, *mod;
+	void *c = sess_ctx(s, ctx), *mod;
 	CUresult rc;
 
-	REQ_DONE(r);
-	c = sess_ctx(s, ctx);
 	if (!c)
 		return CUDA_ERROR_INVALID_HANDLE;
 	if (!n)
@@ -24,6 +21,70 @@ int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 	if (rc)
 		return rc;
 	return sess_reply_new_handle(s, w, VGPU_H_MODULE, mod, ctx, c, s->ops->module_unload);
+}
+
+int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	size_t n;
+	const void *image = vgpu_get_bytes(r, &n);
+
+	REQ_DONE(r);
+	return load(s, w, ctx, image, n);
+}
+
+void sess_stage_drop(struct session *s)
+{
+	free(s->stage);
+	s->stage = NULL;
+	s->stage_total = s->stage_have = 0;
+}
+
+/*
+ * IMAGE_CHUNK: u64 total, u64 offset, bytes data.  Offset 0 starts a new
+ * image of total bytes (any unfinished one is dropped); the rest must
+ * follow in order.  A piece out of order or past the end drops the image.
+ */
+int op_image_chunk(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t total = vgpu_get_u64(r);
+	uint64_t off = vgpu_get_u64(r);
+	size_t n;
+	const void *data = vgpu_get_bytes(r, &n);
+
+	REQ_DONE(r);
+	if (!off) {
+		sess_stage_drop(s);
+		if (!total || total > VGPU_IMAGE_MAX)
+			return CUDA_ERROR_INVALID_VALUE;
+		s->stage = malloc(total);
+		if (!s->stage)
+			return CUDA_ERROR_OUT_OF_MEMORY;
+		s->stage_total = total;
+	}
+	if (!s->stage || total != s->stage_total || off != s->stage_have || !n ||
+	    n > total - off) {
+		sess_stage_drop(s);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	memcpy(s->stage + off, data, n);
+	s->stage_have += n;
+	return CUDA_SUCCESS;
+}
+
+/* MODULE_LOAD_STAGED: u64 ctx -> u64 module.  The staged image, complete, is used once. */
+int op_module_load_staged(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
+{
+	uint64_t ctx = vgpu_get_u64(r);
+	CUresult rc;
+
+	REQ_DONE(r);
+	if (!s->stage || s->stage_have != s->stage_total)
+		rc = CUDA_ERROR_INVALID_IMAGE;
+	else
+		rc = load(s, w, ctx, s->stage, s->stage_total);
+	sess_stage_drop(s);
+	return rc;
 }
 
 int op_module_unload(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)

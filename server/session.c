@@ -86,6 +86,8 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_OCCUPANCY_DYN_SMEM] = op_occupancy_dyn_smem,
 	[VGPU_OP_OCCUPANCY_CLUSTERS] = op_occupancy_clusters,
 	[VGPU_OP_GPU_UTILIZATION] = op_gpu_utilization,
+	[VGPU_OP_IMAGE_CHUNK] = op_image_chunk,
+	[VGPU_OP_MODULE_LOAD_STAGED] = op_module_load_staged,
 	[VGPU_OP_VMM_GRANULARITY] = op_vmm_granularity,
 	[VGPU_OP_VMM_CREATE] = op_vmm_create,
 	[VGPU_OP_VMM_RELEASE] = op_vmm_release,
@@ -262,6 +264,7 @@ static void session_cleanup(struct session *s)
 	}
 	/* everything is freed: the partition gets all of this session's bytes back */
 	sess_part_detach(s);
+	sess_stage_drop(s);
 	stats_publish(s);
 	vgpu_handles_fini(&s->h);
 	vgpu_at_fini(&s->at);

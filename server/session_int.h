@@ -52,6 +52,9 @@ struct session {
 	uint64_t sched_launches;	/* the launches let go: their mean */
 	uint64_t sched_wait_ns;		/* time its launches were held back */
 	bool sched_spatial;		/* its share is SMs of its own (--spatial) */
+	/* a module image arriving in pieces (IMAGE_CHUNK, ops_module.c) */
+	uint8_t *stage;
+	uint64_t stage_total, stage_have;
 	/* kept across frames so large copies do not fault in fresh pages */
 	struct vgpu_rxbuf rx;
 	struct vgpu_wbuf out;
@@ -153,6 +156,10 @@ int op_memcpy_dtod(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_memset(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_image_chunk(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_module_load_staged(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+/* Drop a module image staged by IMAGE_CHUNK (ops_module.c). */
+void sess_stage_drop(struct session *s);
 int op_module_unload(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_module_get_function(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_module_get_global(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);

@@ -53,6 +53,12 @@ SHARE=
 CUDA_LIB=${CUDA_LIB:-/usr/local/cuda/lib64}
 if [ "${GUEST_LIBS:-1}" = 1 ] && [ -d "$CUDA_LIB" ]; then
 	SHARE="-virtfs local,path=$CUDA_LIB,mount_tag=cudalib,security_model=none,readonly=on"
+	# cuDNN is not part of the toolkit: its directory too (the guest links only libcudnn*)
+	CUDNN_LIB=${CUDNN_LIB:-$(ldconfig -p | sed -n 's|.*libcudnn\.so\.9 .*=> \(.*\)/libcudnn\.so\.9$|\1|p' | head -n 1)}
+	if [ -n "$CUDNN_LIB" ] && [ "$CUDNN_LIB" != "$CUDA_LIB" ]; then
+		echo "cuDNN for the guest from $CUDNN_LIB"
+		SHARE="$SHARE -virtfs local,path=$CUDNN_LIB,mount_tag=cudnnlib,security_model=none,readonly=on"
+	fi
 fi
 QEMU_MODULE_DIR=$Q/lib/x86_64-linux-gnu/qemu LD_LIBRARY_PATH=$Q/lib \
 timeout "${GUEST_TIMEOUT:-500}" $Q/bin/qemu-system-x86_64 -L $Q/share/qemu -accel tcg \

@@ -451,6 +451,8 @@ static void test_modules(void **state)
 	CUdeviceptr g = 0;
 	size_t gsize = 0;
 	CUmodule m;
+	enum { BIG = 20 << 20 };
+	char *big;
 
 	assert_int_equal(cuModuleLoadData(&m, NULL), CUDA_ERROR_INVALID_VALUE);
 	assert_int_equal(cuModuleLoadData(&m, ""), CUDA_ERROR_INVALID_IMAGE);
@@ -470,6 +472,22 @@ static void test_modules(void **state)
 	assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
 	/* the global went with the module */
 	assert_int_equal(cuMemcpyDtoH(&back, g, 4), CUDA_ERROR_INVALID_VALUE);
+
+	/* larger than one request may carry (16 MiB over TCP): staged in pieces */
+	big = malloc(BIG);
+	assert_non_null(big);
+	memset(big, 'x', BIG - 1);
+	big[BIG - 1] = '\0';
+	memcpy(big, SIM_IMAGE, strlen(SIM_IMAGE));
+	assert_int_equal(cuModuleLoadData(&m, big), CUDA_SUCCESS);
+	assert_int_equal(cuModuleGetGlobal(&g, &gsize, m, "sim_counter"), CUDA_SUCCESS);
+	assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
+	big[2] = 'X';	/* staged whole, then refused by the server: not a sim image */
+	assert_int_equal(cuModuleLoadData(&m, big), CUDA_ERROR_INVALID_IMAGE);
+	big[2] = 'v';
+	assert_int_equal(cuModuleLoadData(&m, big), CUDA_SUCCESS);	/* nothing left over */
+	assert_int_equal(cuModuleUnload(m), CUDA_SUCCESS);
+	free(big);
 }
 
 static void test_bad_handles_and_pointers(void **state)

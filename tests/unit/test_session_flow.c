@@ -261,6 +261,95 @@ static void test_bad_handles(void **state)
 	assert_int_equal(finish(p), 0);
 }
 
+/* IMAGE_CHUNK: total, offset, bytes */
+static uint32_t chunk(struct peer *p, uint64_t total, uint64_t off, const void *data, size_t n)
+{
+	struct vgpu_wbuf w;
+	uint32_t rc;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, total);
+	vgpu_put_u64(&w, off);
+	vgpu_put_bytes(&w, data, n);
+	rc = call(p, VGPU_OP_IMAGE_CHUNK, &w);
+	vgpu_wbuf_free(&w);
+	return rc;
+}
+
+/* MODULE_LOAD_STAGED: its status; the module handle in *mod on success. */
+static uint32_t load_staged(struct peer *p, uint64_t ctx, uint64_t *mod)
+{
+	struct vgpu_wbuf w;
+	struct vgpu_rbuf r;
+	void *mem = NULL;
+	uint32_t rc;
+
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, ctx);
+	rc = rpc(p, VGPU_OP_MODULE_LOAD_STAGED, &w, &r, &mem);
+	if (!rc)
+		*mod = vgpu_get_u64(&r);
+	free(mem);
+	vgpu_wbuf_free(&w);
+	return rc;
+}
+
+/*
+ * A module image in pieces (IMAGE_CHUNK, MODULE_LOAD_STAGED): in order it
+ * loads like MODULE_LOAD; out of order, past its end, of a changed or bad
+ * total, or unfinished, it is dropped and the load is INVALID_IMAGE; a
+ * staged image is used once; a session may end with one unfinished.
+ */
+static void test_staged_image(void **state)
+{
+	struct peer *p = start(6);
+	enum { N = 3000 };
+	static char img[N];
+	uint64_t ctx, mod = 0;
+	struct vgpu_wbuf w;
+
+	memset(img, 'x', sizeof(img));
+	memcpy(img, SIM_IMG, strlen(SIM_IMG));
+	hello(p);
+	ctx = ctx_create(p);
+	assert_int_equal(load_staged(p, ctx, &mod), CUDA_ERROR_INVALID_IMAGE);
+	assert_int_equal(chunk(p, 0, 0, img, 10), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(chunk(p, (uint64_t)VGPU_IMAGE_MAX + 1, 0, img, 10),
+			 CUDA_ERROR_INVALID_VALUE);
+	/* a gap */
+	assert_int_equal(chunk(p, N, 0, img, 1000), 0);
+	assert_int_equal(chunk(p, N, 2000, img + 2000, 1000), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(chunk(p, N, 1000, img + 1000, 1000), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(load_staged(p, ctx, &mod), CUDA_ERROR_INVALID_IMAGE);
+	/* past the end; a changed total */
+	assert_int_equal(chunk(p, 100, 0, img, 200), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(chunk(p, N, 0, img, 1000), 0);
+	assert_int_equal(chunk(p, N + 1, 1000, img + 1000, 1000), CUDA_ERROR_INVALID_VALUE);
+	/* unfinished */
+	assert_int_equal(chunk(p, N, 0, img, 1000), 0);
+	assert_int_equal(load_staged(p, ctx, &mod), CUDA_ERROR_INVALID_IMAGE);
+	/* in order: a module whose kernels are there; used once */
+	for (int off = 0; off < N; off += 1000)
+		assert_int_equal(chunk(p, N, off, img + off, 1000), 0);
+	assert_int_equal(load_staged(p, (uint64_t)-1, &mod), CUDA_ERROR_INVALID_HANDLE);
+	for (int off = 0; off < N; off += 1000)
+		assert_int_equal(chunk(p, N, off, img + off, 1000), 0);
+	assert_int_equal(load_staged(p, ctx, &mod), 0);
+	assert_int_equal(load_staged(p, ctx, &mod), CUDA_ERROR_INVALID_IMAGE);
+	vgpu_wbuf_init(&w);
+	vgpu_put_u64(&w, ctx);
+	vgpu_put_u64(&w, mod);
+	vgpu_put_str(&w, "saxpy");
+	assert_int_equal(call(p, VGPU_OP_MODULE_GET_FUNCTION, &w), 0);
+	vgpu_wbuf_free(&w);
+	/* complete but not an image the backend takes */
+	assert_int_equal(chunk(p, 6, 0, "\x7f" "ELF\x02\x01", 6), 0);
+	assert_int_equal(load_staged(p, ctx, &mod), CUDA_ERROR_INVALID_IMAGE);
+	/* the session ends with half an image staged */
+	assert_int_equal(chunk(p, N, 0, img, 1000), 0);
+	finish(p);
+}
+
 static void test_device_info(void **state)
 {
 	struct peer *p = start(5);
@@ -379,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_saxpy),
 		cmocka_unit_test(test_bad_handles),
 		cmocka_unit_test(test_device_info),
+		cmocka_unit_test(test_staged_image),
 		cmocka_unit_test(test_cross_session),
 		cmocka_unit_test(test_noreply_and_sticky),
 	};

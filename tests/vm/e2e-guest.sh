@@ -71,9 +71,16 @@ if [ "$MODE" = gpu ]; then
 	if ls /vgpu/cuda-libs/* >/dev/null 2>&1; then
 		if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose cudalib \
 			/usr/local/cuda/lib64 2>/dev/null; then
+			# cuDNN's directory (the host's, maybe its system one): link only cuDNN
+			LIBS=/vgpu/lib
+			mkdir -p /mnt/cudnn /tmp/cudnn
+			if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose cudnnlib \
+				/mnt/cudnn 2>/dev/null; then
+				ln -s /mnt/cudnn/libcudnn* /tmp/cudnn/ && LIBS=$LIBS:/tmp/cudnn
+			fi
 			for p in /vgpu/cuda-libs/*; do
 				check "gpu cuda-libs $(basename $p) via /dev/vgpu0" \
-					env VGPU_DEVICE=/dev/vgpu0 LD_LIBRARY_PATH=/vgpu/lib \
+					env VGPU_DEVICE=/dev/vgpu0 LD_LIBRARY_PATH=$LIBS \
 					timeout 300 "$p"
 			done
 		else
@@ -87,6 +94,11 @@ fi
 check "saxpy via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 saxpy_drv
 check "reduce via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 reduce_drv
 check "api via /dev/vgpu0" env VGPU_DEVICE=/dev/vgpu0 api_drv
+# a module image larger than the ring's data area (4 MiB): staged in pieces
+{ printf '//vgpu-sim big\n'; head -c 12582912 /dev/zero | tr '\0' x; } > /tmp/big.sim
+check "12 MiB module image via /dev/vgpu0 (staged in pieces)" \
+	env VGPU_DEVICE=/dev/vgpu0 saxpy_drv /tmp/big.sim
+rm -f /tmp/big.sim
 
 # 2. two applications at once on two devices
 VGPU_DEVICE=/dev/vgpu0 saxpy_drv > /tmp/a.out 2>&1 & A=$!
