@@ -71,8 +71,9 @@ if [ "$MODE" = gpu ]; then
 	if ls /vgpu/cuda-libs/* >/dev/null 2>&1; then
 		if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose cudalib \
 			/usr/local/cuda/lib64 2>/dev/null; then
-			# cuDNN's directory (the host's, maybe its system one): link only cuDNN
-			LIBS=/vgpu/lib
+			# cuDNN's directory (the host's, maybe its system one): link only cuDNN;
+			# cuDNN dlopens cuBLAS(Lt) by name, so the toolkit's directory is searched too
+			LIBS=/vgpu/lib:/usr/local/cuda/lib64
 			mkdir -p /mnt/cudnn /tmp/cudnn
 			if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose cudnnlib \
 				/mnt/cudnn 2>/dev/null; then
