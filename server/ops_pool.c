@@ -358,11 +358,14 @@ uint64_t sess_pools_cached(struct session *s, uint64_t only)
 {
 	uint64_t sum = 0, id;
 	uint32_t pos = 0;
+	struct sess_pool *p;
 
 	if (!s->pools)
 		return 0;	/* no pool used yet */
-	if (only)
-		return pool_get(s, only) ? pool_cached(s, pool_get(s, only)) : 0;
+	if (only) {
+		p = pool_get(s, only);
+		return p ? pool_cached(s, p) : 0;
+	}
 	while ((id = vgpu_handle_next(&s->h, &pos, VGPU_H_POOL, 0)))
 		sum += pool_cached(s, pool_get(s, id));
 	return sum;
