@@ -80,6 +80,7 @@ static CUresult sim_open(const struct vgpu_server_config *cfg, uint32_t session_
 	if (!s)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	s->at = at;
+	s->spatial_ok = cfg && cfg->sim_spatial;
 	s->total = cfg && cfg->sim_mem_bytes ? cfg->sim_mem_bytes : VGPU_SIM_DEFAULT_MEM;
 	/*
 	 * Sessions get disjoint address slices so that an address leaked from
@@ -444,6 +445,7 @@ const struct vgpu_backend_ops vgpu_backend_sim = {
 	.occupancy_dyn_smem = sim_occupancy_dyn_smem,
 	.occupancy_clusters = sim_occupancy_clusters,
 	.utilization = sim_utilization,
+	.compute_limit = sim_compute_limit,
 	.kernel_timing = sim_kernel_timing,
 	.kernel_time = sim_kernel_time,
 	.vmm_granularity = sim_vmm_granularity,

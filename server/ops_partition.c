@@ -97,6 +97,7 @@ void sess_part_detach(struct session *s)
 	vgpu_part_detach(s->cfg->parts, s->part_rec);
 	s->part_rec = -1;
 	s->sched_spatial = false;
+	s->sched_spatial_timed = false;
 }
 
 void sess_part_mem_info(struct session *s, uint64_t *free_b, uint64_t *total)

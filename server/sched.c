@@ -158,6 +158,12 @@ static bool scheduled(const struct session *s)
 	return attached(s) && !s->sched_spatial;
 }
 
+/* Its kernels' GPU time is collected: time-sliced, or spatial with a share cut since. */
+static bool timed(const struct session *s)
+{
+	return scheduled(s) || (attached(s) && s->sched_spatial_timed);
+}
+
 void sess_sched_attach(struct session *s, uint32_t share)
 {
 	if (!attached(s))
@@ -169,8 +175,10 @@ void sess_sched_attach(struct session *s, uint32_t share)
 		if (rc)
 			log_info("session %u: no spatial share on this GPU (CUresult %d, MPS not "
 				 "running?): time-sliced", s->id, (int)rc);
-		if (s->sched_spatial)
-			return;	/* the GPU keeps it to its SMs: nothing to time */
+		if (s->sched_spatial) {
+			s->sched_spatial_share = share;
+			return;	/* the GPU keeps it to its SMs: nothing to time, for now */
+		}
 	}
 	if (s->ops->kernel_timing)
 		s->ops->kernel_timing(s->be, true);
@@ -192,7 +200,7 @@ static void harvest(struct session *s, uint32_t waiting)
 	struct vgpu_sched_load l = { 0 };
 	uint64_t ns, now = vgpu_sched_now();
 
-	if (!scheduled(s) || !s->ops->kernel_time)
+	if (!timed(s) || !s->ops->kernel_time)
 		return;
 	/*
 	 * Who else wants the GPU matters to charging only with kernels of ours
@@ -201,7 +209,8 @@ static void harvest(struct session *s, uint32_t waiting)
 	 */
 	if (waiting || pending(s))
 		vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
-	ns = s->ops->kernel_time(s->be, l.contenders);
+	/* side by side (spatial), a kernel's time is its own, however many others run */
+	ns = s->ops->kernel_time(s->be, s->sched_spatial ? 0 : l.contenders);
 	s->sched_kernel_ns += ns;	/* for the mean a launch takes: the slack */
 	vgpu_part_set_demand(s->cfg->parts, s->part_rec, waiting + pending(s), now);
 	ns += s->sched_carry_ns;
@@ -227,11 +236,55 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
+/*
+ * A spatial session's SMs were set when it attached, and MPS cannot change
+ * them in a live context.  When its partition's share is cut below that
+ * while it runs (a resize, a split), it is held to the new share by duty
+ * cycle instead: its partition's kernels may keep the GPU busy at most
+ * share now / share at attach of the scheduler's window, so what it takes
+ * from its SMs over time matches the smaller share.  A share raised above
+ * the one at attach reaches the partition's next sessions only.
+ */
+static void spatial_launch(struct session *s)
+{
+	struct vgpu_sched_load l;
+	uint64_t now = vgpu_sched_now(), start = now, allowed, d;
+
+	vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
+	if (!l.share || l.share >= s->sched_spatial_share)
+		return;
+	if (!s->sched_spatial_timed && s->ops->kernel_timing && s->ops->kernel_time) {
+		log_info("session %u: share cut to %u%% below its SMs' %u%%: held by duty cycle",
+			 s->id, l.share, s->sched_spatial_share);
+		s->ops->kernel_timing(s->be, true);
+		s->sched_spatial_timed = true;
+	}
+	for (;;) {
+		harvest(s, 1);
+		vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
+		if (!l.share || l.share >= s->sched_spatial_share)
+			break;
+		allowed = vgpu_sched_window_us(now) * l.share / s->sched_spatial_share;
+		if (l.own_us <= allowed || now - start >= VGPU_SCHED_WAIT_MAX_NS)
+			break;
+		/* at full speed it would use the excess again in excess * attach / now */
+		d = (l.own_us - allowed) * 1000 * s->sched_spatial_share / l.share;
+		sleep_ns(min_u64(d < VGPU_SCHED_SLEEP_MIN_NS ? VGPU_SCHED_SLEEP_MIN_NS : d,
+				 VGPU_SCHED_SLEEP_MAX_NS));
+		now = vgpu_sched_now();
+	}
+	s->sched_wait_ns += now - start;
+}
+
 void sess_sched_launch(struct session *s)
 {
 	struct vgpu_sched_load l;
 	uint64_t start, now, d, slack;
 
+	if (attached(s) && s->sched_spatial) {
+		spatial_launch(s);
+		return;
+	}
 	if (!scheduled(s))
 		return;
 	/* the launch about to go wants the GPU too, waiting or not (the next harvest ends it) */

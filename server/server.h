@@ -31,6 +31,12 @@ struct vgpu_server_config {
 	 * where the GPU offers them, instead of time-slicing.
 	 */
 	bool spatial;
+	/*
+	 * Tests only: the sim accepts a spatial share as if its GPU could keep
+	 * a partition to its SMs (it has none: kernels run as before), so the
+	 * scheduling around spatial sessions can be tested without MPS.
+	 */
+	bool sim_spatial;
 };
 
 /*

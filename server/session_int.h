@@ -52,6 +52,8 @@ struct session {
 	uint64_t sched_launches;	/* the launches let go: their mean */
 	uint64_t sched_wait_ns;		/* time its launches were held back */
 	bool sched_spatial;		/* its share is SMs of its own (--spatial) */
+	uint32_t sched_spatial_share;	/* the share its SMs were set for, at attach */
+	bool sched_spatial_timed;	/* share cut below that since: kernels timed */
 	/* a module image arriving in pieces (IMAGE_CHUNK, ops_module.c) */
 	uint8_t *stage;
 	uint64_t stage_total, stage_have;

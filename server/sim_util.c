@@ -62,6 +62,14 @@ void sim_kernel_timing(void *be, bool on)
 {
 }
 
+/* No SMs to keep a partition to: only pretended, for tests (cfg->sim_spatial). */
+CUresult sim_compute_limit(void *be, int ordinal, uint32_t share)
+{
+	struct sim *s = be;
+
+	return s->spatial_ok ? CUDA_SUCCESS : CUDA_ERROR_NOT_SUPPORTED;
+}
+
 uint64_t sim_kernel_time(void *be, uint32_t contenders)
 {
 	struct sim *s = be;

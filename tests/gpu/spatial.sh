@@ -98,5 +98,38 @@ wait $G
 cat "$TMP/bad"; tail -n 2 "$TMP/good"
 echo "FIGURE neighbour_saxpy_ok_of_5 $(grep -c ' OK$' "$TMP/good")"
 for p in t1 t2 t3; do $CTL delete $p > /dev/null 2>&1; done
+
+echo "== 4. live resize under --spatial: a running 55% tenant split into 35% + 20%"
+# Both tenants run whole-GPU jobs for 2T seconds, reporting every second; at T the 55%
+# partition is split and the new 20% one gets a tenant. The running 55% session keeps
+# its SMs (MPS) and is held to 35% by duty cycle: its rate after the split (from T+1)
+# should be 35/55 of its rate before (from 2 s) within 15%. The 45% tenant is reported.
+$CTL create n45 --gpu 0 --mem 10% --compute 45
+$CTL create n55 --gpu 0 --mem 10% --compute 55
+SPIN_EVERY=1 run n55 "$B/tests/progs/spin_rate" "$MS" "$((2 * T))" "$WHOLE" > "$TMP/n55" 2>&1 &
+N=$!
+SPIN_EVERY=1 run n45 "$B/tests/progs/spin_rate" "$MS" "$((2 * T))" "$WHOLE" > "$TMP/n45" 2>&1 &
+M=$!
+sleep "$T"
+$CTL split n55 n20 --mem-new 5% --compute-new 20 &&
+	run n20 "$B/tests/progs/spin_rate" "$MS" "$((T + 1))" "$WHOLE" > "$TMP/n20" 2>&1 &
+R=$!
+wait $N $M $R
+mean() { awk -v lo="$2" -v hi="$3" '$3 == "s:" {
+	t = $2 + 0; r = $4; sub("/s", "", r); if (t > lo && t <= hi) { s += r; n++ } }
+	END { if (n) printf "%.2f\n", s / n }' "$1"; }
+b55=$(mean "$TMP/n55" 2 "$T"); a55=$(mean "$TMP/n55" "$((T + 1))" "$((2 * T))")
+b45=$(mean "$TMP/n45" 2 "$T"); a45=$(mean "$TMP/n45" "$((T + 1))" "$((2 * T))")
+echo "FIGURE spatial_n55_rate_before $b55"
+echo "FIGURE spatial_n55_rate_after_cut_to_35 $a55"
+echo "FIGURE spatial_n20_rate $(rate "$TMP/n20")"
+echo "FIGURE spatial_n45_rate_before $b45"
+echo "FIGURE spatial_n45_rate_after $a45"
+awk -v a="${a55:-0}" -v b="${b55:-0}" 'BEGIN { r = b > 0 ? a / b : 0;
+	printf "FIGURE spatial_n55_after_vs_before %.3f (want %.3f)\n", r, 35 / 55;
+	exit !(r > 35 / 55 * 0.85 && r < 35 / 55 * 1.15) }'
+result "spatial resize: the running 55% tenant cut to 35% runs at 35/55 of its rate" $?
+grep -h "duty cycle" "$TMP/server.log" | head -n 2
+for p in n45 n55 n20; do $CTL delete $p > /dev/null 2>&1; done
 echo "== failures: $fails"
 exit $((fails > 0))

@@ -446,6 +446,37 @@ static void test_spatial_fallback(void **state)
 	assert_ratio(lo, hi, 1.0 / 3, "25% vs 75%, --spatial on the sim");
 }
 
+/*
+ * --spatial where the GPU keeps a partition to its SMs (pretended by the
+ * sim): a session runs untimed at full speed, and when its partition's
+ * share is cut below the one its SMs were set for while it runs, it is
+ * held to the new share by duty cycle (75% -> 25%: a third of the rate);
+ * given its share back, it runs free again.
+ */
+static void test_spatial_shrink(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long before, cut, after, none;
+	struct worker w[1];
+	int stop = 0;
+
+	f->cfg.spatial = f->cfg.sim_spatial = true;
+	worker_init(f, &w[0], "high", &stop);
+	go(w, 1);
+	sleep_ms(WARMUP_MS);
+	measure(w, 1, 1, 1000, &before, &none);
+	assert_int_equal(resize(f->adm, "high", 0, 0, 25), 0);
+	sleep_ms(WARMUP_MS);
+	measure(w, 1, 1, 1000, &cut, &none);
+	assert_int_equal(resize(f->adm, "high", 0, 0, 75), 0);
+	sleep_ms(WARMUP_MS);
+	measure(w, 1, 1, 1000, &after, &none);
+	halt(w, 1, &stop);
+	f->cfg.spatial = f->cfg.sim_spatial = false;
+	assert_ratio_tol(cut, before, 1.0 / 3, 0.15, "spatial 75% cut to 25% while running");
+	assert_ratio_tol(after, before, 1.0, 0.15, "and given 75% back");
+}
+
 /* A partition beside an idle one is not held back: as fast as no partition. */
 static void test_alone(void **state)
 {
@@ -583,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spatial_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spatial_shrink, setup, teardown),
 		cmocka_unit_test(test_server_processes),
 	};
 
