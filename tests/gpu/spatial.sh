@@ -102,9 +102,12 @@ for p in t1 t2 t3; do $CTL delete $p > /dev/null 2>&1; done
 echo "== 4. live resize under --spatial: a running 55% tenant split into 35% + 20%"
 # Both tenants run whole-GPU jobs for 2T seconds, reporting every second; at T the 55%
 # partition is split and the new 20% one gets a tenant. The running 55% session keeps
-# its SMs (MPS) and is held to 35% by duty cycle: its rate after the split (from T+1)
-# should be 35/55 of its rate before (from 2 s) within 15%. The 45% tenant is reported.
-$CTL create n45 --gpu 0 --mem 10% --compute 45
+# its SMs (MPS) and is held to 35% by duty cycle: after the split (from T+1) it may run
+# at most 35/55 of its rate before (from 2 s), +10%, and the 45% tenant's rate moves by
+# at most 5%. (MPS SM limits overlap, so while it runs it also slows under the new 20%
+# tenant's blocks: it may get less than 35/55, which is reported.)
+# (after section 3's fatal fault MPS takes a moment before it serves clients again)
+for _ in $(seq 150); do $CTL create n45 --gpu 0 --mem 10% --compute 45 2>/dev/null && break; sleep 0.2; done
 $CTL create n55 --gpu 0 --mem 10% --compute 55
 SPIN_EVERY=1 run n55 "$B/tests/progs/spin_rate" "$MS" "$((2 * T))" "$WHOLE" > "$TMP/n55" 2>&1 &
 N=$!
@@ -125,10 +128,12 @@ echo "FIGURE spatial_n55_rate_after_cut_to_35 $a55"
 echo "FIGURE spatial_n20_rate $(rate "$TMP/n20")"
 echo "FIGURE spatial_n45_rate_before $b45"
 echo "FIGURE spatial_n45_rate_after $a45"
-awk -v a="${a55:-0}" -v b="${b55:-0}" 'BEGIN { r = b > 0 ? a / b : 0;
-	printf "FIGURE spatial_n55_after_vs_before %.3f (want %.3f)\n", r, 35 / 55;
-	exit !(r > 35 / 55 * 0.85 && r < 35 / 55 * 1.15) }'
-result "spatial resize: the running 55% tenant cut to 35% runs at 35/55 of its rate" $?
+awk -v a="${a55:-0}" -v b="${b55:-0}" -v c="${a45:-0}" -v d="${b45:-0}" 'BEGIN {
+	r = b > 0 ? a / b : 0; q = d > 0 ? c / d : 0
+	printf "FIGURE spatial_n55_after_vs_before %.3f (its new share: %.3f)\n", r, 35 / 55
+	printf "FIGURE spatial_n45_after_vs_before %.3f\n", q
+	exit !(a > 0 && r <= 35 / 55 * 1.1 && q >= 0.95 && q <= 1.05) }'
+result "spatial resize: the running tenant cut to 35% takes no more, its 45% neighbour keeps its rate" $?
 grep -h "duty cycle" "$TMP/server.log" | head -n 2
 for p in n45 n55 n20; do $CTL delete $p > /dev/null 2>&1; done
 echo "== failures: $fails"
