@@ -1,6 +1,7 @@
 # common/build.mk: rules of this component (see top Makefile)
 # The protocol codec, linked into vgpud, vgpu-server, the tools and lib/.
 COMMON_SRCS := common/wire.c common/netio.c common/log.c common/partition_wire.c \
+	       common/texture_wire.c \
 	       common/ini_lines.c
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 # lib/ is a shared object: it needs position-independent copies.

@@ -129,7 +129,9 @@
 	X(PARTITION_DELETE,	61)	\
 	X(GPU_UTILIZATION,	62)	\
 	X(IMAGE_CHUNK,		63)	\
-	X(MODULE_LOAD_STAGED,	64)
+	X(MODULE_LOAD_STAGED,	64)	\
+	X(TEX_CREATE,		65)	\
+	X(TEX_DESTROY,		66)
 
 enum vgpu_op {
 #define VGPU_OP_ENUM(name, val) VGPU_OP_##name = val,

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/texture.h"
 #include "server/alloc_table.h"
 #include "server/server.h"
 
@@ -116,6 +117,13 @@ struct vgpu_backend_ops {
 	 * the session is then time-sliced by the scheduler.
 	 */
 	CUresult (*compute_limit)(void *be, int ordinal, uint32_t share);
+	/*
+	 * Optional: texture objects over device memory (ops_tex.c has checked
+	 * every field and the range).  value: what kernels take.
+	 */
+	CUresult (*tex_create)(void *be, void *ctx, const struct vgpu_tex_req *t, void **obj,
+			       uint64_t *value);
+	CUresult (*tex_destroy)(void *be, void *ctx, void *obj);
 
 	CUresult (*stream_create)(void *be, void *ctx, unsigned int flags, int priority,
 				  void **stream);

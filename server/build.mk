@@ -6,7 +6,7 @@ SERVER_LIB_SRCS := server/session.c server/ops_ctx.c server/ops_mem.c server/ops
 		   server/backend_cuda.c server/cuda_vmm.c server/ops_vmm.c server/ops_pool.c \
 		   server/sim_vmm.c server/partition.c server/ops_partition.c \
 		   server/ops_util.c server/cuda_util.c server/sim_util.c server/cuda_func.c server/cuda_ctx.c server/cuda_launch.c server/sched.c \
-		   server/backend_cuda_timing.c
+		   server/backend_cuda_timing.c server/ops_tex.c server/cuda_tex.c
 SERVER_LIB_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBVGPUSERVER := $(BUILD)/server/libvgpuserver.a
 # the cuda backend is built against the toolkit's cuda.h (types and enum

@@ -94,7 +94,9 @@
 	X(MemFreeAsync, cuMemFreeAsync, "cuMemFreeAsync", NULL, 0)		\
 	X(MemPoolSetAttribute, cuMemPoolSetAttribute, "cuMemPoolSetAttribute", NULL, 0) \
 	X(MemPoolGetAttribute, cuMemPoolGetAttribute, "cuMemPoolGetAttribute", NULL, 0) \
-	X(MemPoolTrimTo, cuMemPoolTrimTo, "cuMemPoolTrimTo", NULL, 0)
+	X(MemPoolTrimTo, cuMemPoolTrimTo, "cuMemPoolTrimTo", NULL, 0)	\
+	X(TexObjectCreate, cuTexObjectCreate, "cuTexObjectCreate", NULL, 0)	\
+	X(TexObjectDestroy, cuTexObjectDestroy, "cuTexObjectDestroy", NULL, 0)
 
 struct cuda_api {
 #define CUDA_FIELD(field, proto, sym, alt, req) __typeof__(&proto) field;
@@ -213,5 +215,9 @@ CUresult cuda_pool_free(void *be, void *ctx, uint64_t dptr, void *stream);
 CUresult cuda_pool_set_attr(void *be, void *pool, int attr, uint64_t value);
 CUresult cuda_pool_get_attr(void *be, void *pool, int attr, uint64_t *value);
 CUresult cuda_pool_trim(void *be, void *pool, uint64_t keep);
+/* cuda_tex.c */
+CUresult cuda_tex_create(void *be, void *ctx, const struct vgpu_tex_req *t, void **obj,
+			 uint64_t *value);
+CUresult cuda_tex_destroy(void *be, void *ctx, void *obj);
 
 #endif

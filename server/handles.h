@@ -23,6 +23,7 @@ enum vgpu_htype {
 	VGPU_H_EVENT,
 	VGPU_H_CHUNK,		/* a VMM physical allocation (ops_vmm.c) */
 	VGPU_H_POOL,		/* a memory pool (ops_pool.c) */
+	VGPU_H_TEX,		/* a texture object (ops_tex.c) */
 };
 
 struct vgpu_handle {

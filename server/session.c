@@ -88,6 +88,8 @@ static const vgpu_op_fn op_table[VGPU_OP_MAX] = {
 	[VGPU_OP_GPU_UTILIZATION] = op_gpu_utilization,
 	[VGPU_OP_IMAGE_CHUNK] = op_image_chunk,
 	[VGPU_OP_MODULE_LOAD_STAGED] = op_module_load_staged,
+	[VGPU_OP_TEX_CREATE] = op_tex_create,
+	[VGPU_OP_TEX_DESTROY] = op_tex_destroy,
 	[VGPU_OP_VMM_GRANULARITY] = op_vmm_granularity,
 	[VGPU_OP_VMM_CREATE] = op_vmm_create,
 	[VGPU_OP_VMM_RELEASE] = op_vmm_release,
@@ -222,6 +224,9 @@ void sess_destroy_ctx(struct session *s, uint64_t id)
 	if (!c)
 		return;
 	obj = c->obj;
+	pos = 0;
+	while ((x = vgpu_handle_next(&s->h, &pos, VGPU_H_TEX, id)))
+		sess_destroy_tex(s, x);
 	pos = 0;
 	while ((x = vgpu_handle_next(&s->h, &pos, VGPU_H_EVENT, id)))
 		sess_destroy_event(s, x);

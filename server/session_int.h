@@ -96,6 +96,7 @@ void sess_destroy_module(struct session *s, uint64_t id);
 void sess_destroy_stream(struct session *s, uint64_t id);
 void sess_destroy_event(struct session *s, uint64_t id);
 void sess_destroy_ctx(struct session *s, uint64_t id);
+void sess_destroy_tex(struct session *s, uint64_t id);	/* ops_tex.c */
 
 /* Free every mapping, reservation and chunk (ops_vmm.c); every created pool (ops_pool.c). */
 void sess_vmm_cleanup(struct session *s);
@@ -159,6 +160,8 @@ int op_memset(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 
 int op_module_load(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_image_chunk(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_tex_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
+int op_tex_destroy(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 int op_module_load_staged(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w);
 /* Drop a module image staged by IMAGE_CHUNK (ops_module.c). */
 void sess_stage_drop(struct session *s);

@@ -34,6 +34,7 @@ struct sim_pool_rec;
 struct sim {
 	struct vgpu_alloc_table *at;
 	bool spatial_ok;	/* cfg->sim_spatial: compute_limit pretends to succeed */
+	uint64_t textures;	/* texture objects made: their values (sim_util.c) */
 	uint64_t total, used;
 	uint64_t va_lo, va_hi;	/* cuMemAlloc's half of the session's slice */
 	uint64_t vmm_lo, vmm_hi;	/* the other half: VMM reservations (sim_vmm.c) */
@@ -132,6 +133,9 @@ CUresult sim_utilization(void *be, int dev, unsigned int *gpu, unsigned int *mem
 /* The compute scheduler's kernel times: a sim kernel's is the wall time of its run. */
 void sim_kernel_timing(void *be, bool on);
 CUresult sim_compute_limit(void *be, int ordinal, uint32_t share);
+CUresult sim_tex_create(void *be, void *ctx, const struct vgpu_tex_req *t, void **obj,
+			uint64_t *value);
+CUresult sim_tex_destroy(void *be, void *ctx, void *obj);
 uint64_t sim_kernel_time(void *be, uint32_t contenders);
 
 #endif

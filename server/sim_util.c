@@ -62,6 +62,27 @@ void sim_kernel_timing(void *be, bool on)
 {
 }
 
+/*
+ * Texture objects: the sim's kernels sample nothing, so an object is only
+ * a value (distinct per session, never 0) to hand back and to destroy.
+ */
+CUresult sim_tex_create(void *be, void *ctx, const struct vgpu_tex_req *t, void **obj,
+			uint64_t *value)
+{
+	struct sim *s = be;
+
+	if (s->sticky)
+		return s->sticky;
+	*value = ++s->textures;
+	*obj = (void *)(uintptr_t)*value;
+	return CUDA_SUCCESS;
+}
+
+CUresult sim_tex_destroy(void *be, void *ctx, void *obj)
+{
+	return CUDA_SUCCESS;
+}
+
 /* No SMs to keep a partition to: only pretended, for tests (cfg->sim_spatial). */
 CUresult sim_compute_limit(void *be, int ordinal, uint32_t share)
 {

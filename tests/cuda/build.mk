@@ -14,6 +14,8 @@
 #                    occupancy-chosen block size, cudaLaunchKernelEx
 #   pitched          cudaMallocPitch, cudaMemcpy2D (every direction, a
 #                    sub-rectangle), cudaMemset2D, cudaMalloc3D + cudaMemcpy3D
+#   texture          texture objects: tex1Dfetch on linear memory, bilinear
+#                    tex2D with clamping on pitched memory
 #   threads          four host threads, each with its own stream, buffers, events
 #   threads_ptds     the same, --default-stream per-thread (the _ptds/_ptsz forms)
 #   device_reset     work, cudaDeviceReset, work again (three rounds)
@@ -47,7 +49,7 @@
 CUDA_TEST_ARCH ?= sm_90
 CUDA_TEST_NAMES := vectoradd templates streams runtime_misc pitched threads device_reset \
 		   coop_cluster \
-		   graphs mempool managed
+		   graphs mempool managed texture
 # Programs that link a CUDA library: name, then its libraries (CUDA_TEST_LIBS)
 CUDA_LIB_TEST_NAMES := cublas_gemm cublaslt_matmul cufft_c2c curand_gen cusolver_dn \
 		       cudnn_conv vmm_drv

@@ -28,12 +28,15 @@
 #                     processes, given back when a process is killed
 #   test_lib_multi    devices of two spawned vgpu-servers in one process: routing by
 #                     address, relayed copies, allocations kept apart, a lost server
+#   test_lib_texture  texture objects over device memory: made, answered back,
+#                     destroyed; every field the server checks; no arrays
 LIB_TESTS := $(BUILD)/tests/test_lib $(BUILD)/tests/test_lib_entries $(BUILD)/tests/test_lib_export \
 	     $(BUILD)/tests/test_lib_runtime $(BUILD)/tests/test_lib_graph \
 	     $(BUILD)/tests/test_lib_launch $(BUILD)/tests/test_lib_post \
 	     $(BUILD)/tests/test_lib_vmm \
 	     $(BUILD)/tests/test_lib_progs $(BUILD)/tests/test_lib_ring \
-	     $(BUILD)/tests/test_lib_partition $(BUILD)/tests/test_lib_multi
+	     $(BUILD)/tests/test_lib_partition $(BUILD)/tests/test_lib_multi \
+	     $(BUILD)/tests/test_lib_texture
 
 LIB_TEST_RPATH := -Wl,-rpath,$(abspath $(BUILD)/lib)
 
@@ -41,7 +44,8 @@ $(BUILD)/tests/unit/test_lib.o $(BUILD)/tests/unit/test_lib_entries.o \
 $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/tests/unit/test_lib_ring.o \
 $(BUILD)/tests/unit/test_lib_runtime.o $(BUILD)/tests/unit/lib_server.o \
 $(BUILD)/tests/unit/test_lib_graph.o $(BUILD)/tests/unit/test_lib_vmm.o \
-$(BUILD)/tests/unit/test_lib_launch.o $(BUILD)/tests/unit/test_lib_post.o: CFLAGS += -I$(CUDA_INC)
+$(BUILD)/tests/unit/test_lib_launch.o $(BUILD)/tests/unit/test_lib_post.o \
+$(BUILD)/tests/unit/test_lib_texture.o: CFLAGS += -I$(CUDA_INC)
 $(BUILD)/tests/unit/test_lib_entries.o: CFLAGS += -DVGPU_LIBCUDA='"$(abspath $(LIBCUDA))"' \
 	-DVGPU_STUB_LIST='"$(abspath $(LIBCUDA_STUB_LIST))"' \
 	-DVGPU_UNIMPL_LIST='"$(abspath $(LIBCUDA_UNIMPL_LIST))"'
@@ -62,6 +66,13 @@ $(BUILD)/tests/test_lib_export: $(BUILD)/tests/unit/test_lib_export.o $(BUILD)/l
 		$(CMOCKA_LIBS) -ldl -lpthread
 
 $(BUILD)/tests/test_lib_runtime: $(BUILD)/tests/unit/test_lib_runtime.o \
+				 $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
+				 $(LIBCUDA_LINK)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -L$(BUILD)/lib -lcuda $(LIB_TEST_RPATH) \
+		$(CMOCKA_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/test_lib_texture: $(BUILD)/tests/unit/test_lib_texture.o \
 				 $(BUILD)/tests/unit/lib_server.o $(LIBVGPUSERVER) $(LIBVGPUCOMMON) \
 				 $(LIBCUDA_LINK)
 	@mkdir -p $(@D)
