@@ -12,7 +12,7 @@ LIB_SRCS := lib/transport.c lib/transport_tcp.c lib/transport_ring.c lib/debug.c
 	    lib/graph.c lib/graph_exec.c lib/graph_variants.c lib/capture.c \
 	    lib/ranges.c lib/hostmem.c lib/copy2d.c lib/funcattr.c lib/ctx_query.c lib/errors.c lib/variants.c \
 	    lib/utilization.c \
-	    lib/vmm.c lib/mempool.c lib/multidev.c lib/texture.c
+	    lib/vmm.c lib/mempool.c lib/multidev.c lib/texture.c lib/stream_attr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_GEN_OBJS := $(BUILD)/lib/entries_gen.o $(BUILD)/lib/errors_gen.o $(BUILD)/lib/trace_gen.o
 LIBCUDA := $(BUILD)/lib/libcuda.so.1

@@ -156,3 +156,68 @@ CUresult cuCtxSetCacheConfig(CUfunc_cache config)
 	c->cache_config = config;
 	return CUDA_SUCCESS;
 }
+
+/*
+ * Execution affinity: a context here may use all SMs of its device as the
+ * application sees it; contexts with fewer are not offered (a partition's
+ * SM share is the server's to set, vgpu-server --spatial).
+ */
+CUresult cuCtxGetExecAffinity(CUexecAffinityParam *p, CUexecAffinityType type)
+{
+	struct vgpu_device *d;
+	struct CUctx_st *c;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!p)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (type != CU_EXEC_AFFINITY_TYPE_SM_COUNT)
+		return CUDA_ERROR_UNSUPPORTED_EXEC_AFFINITY;
+	d = vgpu_device(c->dev, &rc);
+	if (!d)
+		return rc;
+	p->type = type;
+	p->param.smCount.val = (unsigned int)d->attr[CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT];
+	return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetExecAffinitySupport(int *pi, CUexecAffinityType type, CUdevice dev)
+{
+	CUresult rc;
+
+	if (!vgpu_device(dev, &rc))
+		return rc;
+	if (!pi || (unsigned int)type >= CU_EXEC_AFFINITY_TYPE_MAX)
+		return CUDA_ERROR_INVALID_VALUE;
+	*pi = 0;
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Shared-memory bank size: fixed at four bytes on every GPU CUDA 13
+ * supports, where NVIDIA's driver also takes the setting and ignores it.
+ */
+CUresult cuCtxGetSharedMemConfig(CUsharedconfig *config)
+{
+	struct CUctx_st *c;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	if (!config)
+		return CUDA_ERROR_INVALID_VALUE;
+	*config = CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE;
+	return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetSharedMemConfig(CUsharedconfig config)
+{
+	struct CUctx_st *c;
+	CUresult rc = vgpu_ctx_current(&c);
+
+	if (rc)
+		return rc;
+	return (unsigned int)config > CU_SHARED_MEM_CONFIG_EIGHT_BYTE_BANK_SIZE ?
+	       CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS;
+}

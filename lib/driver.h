@@ -40,6 +40,18 @@ struct vgpu_obj {
 	void *owner;		/* the context (or module) it dies with */
 };
 
+/*
+ * Stream attributes that only tune performance (stream_attr.c): recorded
+ * and answered back, not forwarded.  set: bit i when attribute i was set.
+ */
+struct vgpu_stream_attrs {
+	uint32_t set;
+	CUaccessPolicyWindow apw;
+	CUsynchronizationPolicy sync;
+	CUlaunchMemSyncDomainMap domain_map;
+	CUlaunchMemSyncDomain domain;
+};
+
 struct CUctx_st {
 	struct vgpu_obj o;
 	uint64_t h;
@@ -54,6 +66,7 @@ struct CUctx_st {
 	uint32_t limit_set;
 	size_t limit[CU_LIMIT_MAX];
 	CUfunc_cache cache_config;
+	struct vgpu_stream_attrs null_attrs;	/* of its default stream */
 };
 
 struct vgpu_param {
@@ -113,6 +126,7 @@ struct CUstream_st {
 	struct CUctx_st *ctx;
 	unsigned int flags;
 	int priority;
+	struct vgpu_stream_attrs attrs;
 	/* stream capture (graph.h; capture_lock): the capture and the nodes next work follows */
 	struct vgpu_capture *cap;
 	struct CUgraphNode_st **cap_deps;
@@ -238,6 +252,8 @@ CUresult vgpu_ctx_current(struct CUctx_st **ctx);
 CUresult vgpu_ctx_arg(CUcontext c, struct CUctx_st **ctx);
 /* Server handle of a stream argument (NULL, legacy and per-thread: 0). */
 CUresult vgpu_stream_handle(CUstream s, uint64_t *h);
+/* A stream's context and server handle (0: the default stream, of the current context). */
+CUresult vgpu_stream_ctx(CUstream s, struct CUctx_st **c, uint64_t *h);
 
 /* ---- known address ranges (ranges.c) ---------------------------------- */
 struct vgpu_range {

@@ -208,7 +208,7 @@ CUresult cuEventDestroy_v2(CUevent ev)
 /* ---- waits, queries and properties ------------------------------------- */
 
 /* The context and server handle of a stream argument (special handles: current context). */
-static CUresult stream_ctx(CUstream s, struct CUctx_st **c, uint64_t *h)
+CUresult vgpu_stream_ctx(CUstream s, struct CUctx_st **c, uint64_t *h)
 {
 	CUresult rc = vgpu_initialized();
 
@@ -231,7 +231,7 @@ CUresult cuStreamWaitEvent(CUstream s, CUevent ev, unsigned int flags)
 	struct vgpu_wbuf w;
 	uint8_t req[28];
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = vgpu_stream_ctx(s, &c, &sh);
 
 	if (rc)
 		return rc;
@@ -261,7 +261,7 @@ CUresult cuStreamQuery(CUstream s)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
-	CUresult rc = stream_ctx(s, &c, &sh);
+	CUresult rc = vgpu_stream_ctx(s, &c, &sh);
 
 	if (!rc && vgpu_capturing(s))
 		return vgpu_capture_refuse(s);
@@ -289,10 +289,10 @@ CUresult cuEventRecordWithFlags(CUevent ev, CUstream s, unsigned int flags)
 	return cuEventRecord(ev, s);
 }
 
-/* stream_ctx() for a query that writes through @out: a NULL @out is INVALID_VALUE. */
+/* vgpu_stream_ctx() for a query that writes through @out: a NULL @out is INVALID_VALUE. */
 static CUresult stream_query(CUstream s, const void *out, struct CUctx_st **c, uint64_t *h)
 {
-	CUresult rc = stream_ctx(s, c, h);
+	CUresult rc = vgpu_stream_ctx(s, c, h);
 
 	if (rc)
 		return rc;

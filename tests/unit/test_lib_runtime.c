@@ -190,6 +190,105 @@ static void stream_cb(CUstream s, CUresult status, void *arg)
 	host_calls += *(int *)arg;
 }
 
+/*
+ * Stream attributes are recorded per stream (the default stream's in its
+ * context) and answered back; a priority cannot change; bad values are
+ * refused and change nothing.  With them, the context queries of the same
+ * kind: execution affinity, the shared-memory bank size.
+ */
+static void test_stream_attributes(void **state)
+{
+	CUstreamAttrValue v, back;
+	CUexecAffinityParam aff;
+	CUsharedconfig bank;
+	CUcontext c = make_ctx(), sc = NULL;
+	CUgreenCtx g = (CUgreenCtx)1;
+	CUstream s, t;
+	int sms = 0, support = 1;
+
+	assert_int_equal(cuStreamCreateWithPriority(&s, CU_STREAM_NON_BLOCKING, -2), CUDA_SUCCESS);
+	assert_int_equal(cuStreamCreate(&t, 0), CUDA_SUCCESS);
+	/* defaults */
+	assert_int_equal(cuStreamGetAttribute(s, CU_STREAM_ATTRIBUTE_SYNCHRONIZATION_POLICY, &back),
+			 CUDA_SUCCESS);
+	assert_int_equal(back.syncPolicy, CU_SYNC_POLICY_AUTO);
+	assert_int_equal(cuStreamGetAttribute(s, CU_STREAM_ATTRIBUTE_PRIORITY, &back),
+			 CUDA_SUCCESS);
+	assert_int_equal(back.priority, -2);
+	assert_int_equal(cuStreamGetAttribute(s, CU_STREAM_ATTRIBUTE_MEM_SYNC_DOMAIN_MAP, &back),
+			 CUDA_SUCCESS);
+	assert_true(back.memSyncDomainMap.default_ == 0 && back.memSyncDomainMap.remote == 1);
+	/* an access policy window, recorded and copied to another stream */
+	memset(&v, 0, sizeof(v));
+	v.accessPolicyWindow.base_ptr = (void *)0x1000;
+	v.accessPolicyWindow.num_bytes = 1 << 20;
+	v.accessPolicyWindow.hitRatio = 0.6f;
+	v.accessPolicyWindow.hitProp = CU_ACCESS_PROPERTY_PERSISTING;
+	v.accessPolicyWindow.missProp = CU_ACCESS_PROPERTY_STREAMING;
+	assert_int_equal(cuStreamSetAttribute(s, CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, &v),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuStreamCopyAttributes(t, s), CUDA_SUCCESS);
+	assert_int_equal(cuStreamGetAttribute(t, CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, &back),
+			 CUDA_SUCCESS);
+	assert_memory_equal(&back.accessPolicyWindow, &v.accessPolicyWindow,
+			    sizeof(v.accessPolicyWindow));
+	assert_int_equal(cuCtxResetPersistingL2Cache(), CUDA_SUCCESS);
+	/* the default stream's are its context's */
+	v.syncPolicy = CU_SYNC_POLICY_BLOCKING_SYNC;
+	assert_int_equal(cuStreamSetAttribute(NULL, CU_STREAM_ATTRIBUTE_SYNCHRONIZATION_POLICY, &v),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuStreamGetAttribute(NULL, CU_STREAM_ATTRIBUTE_SYNCHRONIZATION_POLICY,
+					      &back), CUDA_SUCCESS);
+	assert_int_equal(back.syncPolicy, CU_SYNC_POLICY_BLOCKING_SYNC);
+	assert_int_equal(cuStreamGetAttribute(t, CU_STREAM_ATTRIBUTE_SYNCHRONIZATION_POLICY, &back),
+			 CUDA_SUCCESS);
+	assert_int_equal(back.syncPolicy, CU_SYNC_POLICY_AUTO);
+	/* refused, and nothing changed */
+	v.accessPolicyWindow.hitRatio = 1.5f;
+	assert_int_equal(cuStreamSetAttribute(s, CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, &v),
+			 CUDA_ERROR_INVALID_VALUE);
+	v.syncPolicy = (CUsynchronizationPolicy)9;
+	assert_int_equal(cuStreamSetAttribute(s, CU_STREAM_ATTRIBUTE_SYNCHRONIZATION_POLICY, &v),
+			 CUDA_ERROR_INVALID_VALUE);
+	v.priority = 0;
+	assert_int_equal(cuStreamSetAttribute(s, CU_STREAM_ATTRIBUTE_PRIORITY, &v),
+			 CUDA_ERROR_NOT_SUPPORTED);
+	v.priority = -2;
+	assert_int_equal(cuStreamSetAttribute(s, CU_STREAM_ATTRIBUTE_PRIORITY, &v), CUDA_SUCCESS);
+	assert_int_equal(cuStreamSetAttribute(s, (CUstreamAttrID)99, &v), CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuStreamGetAttribute(s, CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, NULL),
+			 CUDA_ERROR_INVALID_VALUE);
+	assert_int_equal(cuStreamGetAttribute(s, CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, &back),
+			 CUDA_SUCCESS);
+	assert_true(back.accessPolicyWindow.hitRatio == 0.6f);
+	assert_int_equal(cuStreamGetAttribute((CUstream)&v, CU_STREAM_ATTRIBUTE_PRIORITY, &back),
+			 CUDA_ERROR_INVALID_HANDLE);
+	/* the stream's context; no green contexts here */
+	assert_int_equal(cuStreamGetCtx_v2(s, &sc, &g), CUDA_SUCCESS);
+	assert_true(sc == c && g == NULL);
+	assert_int_equal(cuStreamDestroy(t), CUDA_SUCCESS);
+	assert_int_equal(cuStreamDestroy(s), CUDA_SUCCESS);
+
+	/* context queries: all SMs of the device; no contexts with fewer offered */
+	assert_int_equal(cuDeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, 0),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuCtxGetExecAffinity(&aff, CU_EXEC_AFFINITY_TYPE_SM_COUNT), CUDA_SUCCESS);
+	assert_int_equal(aff.param.smCount.val, sms);
+	assert_int_equal(cuCtxGetExecAffinity(&aff, CU_EXEC_AFFINITY_TYPE_MAX),
+			 CUDA_ERROR_UNSUPPORTED_EXEC_AFFINITY);
+	assert_int_equal(cuDeviceGetExecAffinitySupport(&support, CU_EXEC_AFFINITY_TYPE_SM_COUNT,
+							0), CUDA_SUCCESS);
+	assert_int_equal(support, 0);
+	assert_int_equal(cuDeviceGetExecAffinitySupport(&support, CU_EXEC_AFFINITY_TYPE_SM_COUNT,
+							7), CUDA_ERROR_INVALID_DEVICE);
+	assert_int_equal(cuCtxGetSharedMemConfig(&bank), CUDA_SUCCESS);
+	assert_int_equal(bank, CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE);
+	assert_int_equal(cuCtxSetSharedMemConfig(CU_SHARED_MEM_CONFIG_EIGHT_BYTE_BANK_SIZE),
+			 CUDA_SUCCESS);
+	assert_int_equal(cuCtxSetSharedMemConfig((CUsharedconfig)5), CUDA_ERROR_INVALID_VALUE);
+	drop_ctx();
+}
+
 static void test_device_queries_and_host_work(void **state)
 {
 	char bus[32];
@@ -378,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_host_memory),
 		cmocka_unit_test(test_pitched),
 		cmocka_unit_test(test_streams_and_context),
+		cmocka_unit_test(test_stream_attributes),
 		cmocka_unit_test(test_device_queries_and_host_work),
 		cmocka_unit_test(test_utilization),
 	};
