@@ -130,17 +130,22 @@ CUresult cuCtxGetStreamPriorityRange(int *least, int *greatest)
 	return CUDA_SUCCESS;
 }
 
+/* The current context, for a query that writes to out (which must not be NULL). */
+static CUresult current_for(const void *out, struct CUctx_st **c)
+{
+	CUresult rc = vgpu_ctx_current(c);
+
+	return rc ? rc : out ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
 CUresult cuCtxGetCacheConfig(CUfunc_cache *config)
 {
 	struct CUctx_st *c;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc = current_for(config, &c);
 
-	if (rc)
-		return rc;
-	if (!config)
-		return CUDA_ERROR_INVALID_VALUE;
-	*config = c->cache_config;
-	return CUDA_SUCCESS;
+	if (!rc)
+		*config = c->cache_config;
+	return rc;
 }
 
 /* A hint the hardware may ignore; recorded, not forwarded. */
@@ -166,12 +171,10 @@ CUresult cuCtxGetExecAffinity(CUexecAffinityParam *p, CUexecAffinityType type)
 {
 	struct vgpu_device *d;
 	struct CUctx_st *c;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc = current_for(p, &c);
 
 	if (rc)
 		return rc;
-	if (!p)
-		return CUDA_ERROR_INVALID_VALUE;
 	if (type != CU_EXEC_AFFINITY_TYPE_SM_COUNT)
 		return CUDA_ERROR_UNSUPPORTED_EXEC_AFFINITY;
 	d = vgpu_device(c->dev, &rc);
@@ -201,14 +204,11 @@ CUresult cuDeviceGetExecAffinitySupport(int *pi, CUexecAffinityType type, CUdevi
 CUresult cuCtxGetSharedMemConfig(CUsharedconfig *config)
 {
 	struct CUctx_st *c;
-	CUresult rc = vgpu_ctx_current(&c);
+	CUresult rc = current_for(config, &c);
 
-	if (rc)
-		return rc;
-	if (!config)
-		return CUDA_ERROR_INVALID_VALUE;
-	*config = CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE;
-	return CUDA_SUCCESS;
+	if (!rc)
+		*config = CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE;
+	return rc;
 }
 
 CUresult cuCtxSetSharedMemConfig(CUsharedconfig config)

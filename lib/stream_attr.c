@@ -16,8 +16,12 @@
 
 #include <string.h>
 
-/* The attributes of stream s (a stream, or its context's default stream's). */
-static CUresult attrs_of(CUstream s, struct vgpu_stream_attrs **a, int *priority)
+/*
+ * The attributes of stream s (a stream, or its context's default
+ * stream's) and its priority; v, the value the call reads or writes, must
+ * not be NULL.
+ */
+static CUresult attrs_of(CUstream s, const void *v, struct vgpu_stream_attrs **a, int *priority)
 {
 	struct CUctx_st *c;
 	uint64_t sh;
@@ -27,7 +31,7 @@ static CUresult attrs_of(CUstream s, struct vgpu_stream_attrs **a, int *priority
 		return rc;
 	*a = sh ? &s->attrs : &c->null_attrs;
 	*priority = sh ? s->priority : 0;
-	return CUDA_SUCCESS;
+	return v ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 static bool policy_ok(CUaccessProperty p)
@@ -40,12 +44,10 @@ CUresult cuStreamSetAttribute(CUstream s, CUstreamAttrID id, const CUstreamAttrV
 {
 	struct vgpu_stream_attrs *a;
 	int priority;
-	CUresult rc = attrs_of(s, &a, &priority);
+	CUresult rc = attrs_of(s, v, &a, &priority);
 
 	if (rc)
 		return rc;
-	if (!v)
-		return CUDA_ERROR_INVALID_VALUE;
 	switch (id) {
 	case CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW:
 		if (!(v->accessPolicyWindow.hitRatio >= 0.0f &&
@@ -83,12 +85,10 @@ CUresult cuStreamGetAttribute(CUstream s, CUstreamAttrID id, CUstreamAttrValue *
 {
 	struct vgpu_stream_attrs *a;
 	int priority;
-	CUresult rc = attrs_of(s, &a, &priority);
+	CUresult rc = attrs_of(s, v, &a, &priority);
 
 	if (rc)
 		return rc;
-	if (!v)
-		return CUDA_ERROR_INVALID_VALUE;
 	memset(v, 0, sizeof(*v));
 	switch (id) {
 	case CU_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW:
@@ -119,10 +119,11 @@ CUresult cuStreamCopyAttributes(CUstream dst, CUstream src)
 {
 	struct vgpu_stream_attrs *d, *s;
 	int pd, ps;
-	CUresult rc = attrs_of(dst, &d, &pd);
+	/* no value pointer here: any non-NULL one stands in */
+	CUresult rc = attrs_of(dst, "", &d, &pd);
 
 	if (!rc)
-		rc = attrs_of(src, &s, &ps);
+		rc = attrs_of(src, "", &s, &ps);
 	if (!rc && d != s)
 		*d = *s;
 	return rc;
