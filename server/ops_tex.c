@@ -111,14 +111,7 @@ int op_tex_create(struct session *s, struct vgpu_rbuf *r, struct vgpu_wbuf *w)
 
 void sess_destroy_tex(struct session *s, uint64_t id)
 {
-	struct vgpu_handle *e = vgpu_handle_get(&s->h, id, VGPU_H_TEX);
-	struct vgpu_handle *c;
-
-	if (!e)
-		return;
-	c = vgpu_handle_get(&s->h, e->parent, VGPU_H_CTX);
-	s->ops->tex_destroy(s->be, c ? c->obj : NULL, e->obj);
-	vgpu_handle_del(&s->h, id);
+	sess_destroy_child(s, id, VGPU_H_TEX, s->ops->tex_destroy);
 }
 
 /* TEX_DESTROY: u64 ctx, u64 handle */

@@ -250,20 +250,17 @@ static void spatial_launch(struct session *s)
 	struct vgpu_sched_load l;
 	uint64_t now = vgpu_sched_now(), start = now, allowed, d;
 
-	vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
-	if (!l.share || l.share >= s->sched_spatial_share)
-		return;
-	if (!s->sched_spatial_timed && s->ops->kernel_timing && s->ops->kernel_time) {
-		log_info("session %u: share cut to %u%% below its SMs' %u%%: held by duty cycle",
-			 s->id, l.share, s->sched_spatial_share);
-		s->ops->kernel_timing(s->be, true);
-		s->sched_spatial_timed = true;
-	}
 	for (;;) {
-		harvest(s, 1);
+		harvest(s, 1);	/* nothing to collect until the share was first cut */
 		vgpu_part_gpu_load(s->cfg->parts, s->part_rec, now, &l);
 		if (!l.share || l.share >= s->sched_spatial_share)
 			break;
+		if (!s->sched_spatial_timed && s->ops->kernel_timing && s->ops->kernel_time) {
+			log_info("session %u: share cut to %u%% below its SMs' %u%%: held by "
+				 "duty cycle", s->id, l.share, s->sched_spatial_share);
+			s->ops->kernel_timing(s->be, true);
+			s->sched_spatial_timed = true;
+		}
 		allowed = vgpu_sched_window_us(now) * l.share / s->sched_spatial_share;
 		if (l.own_us <= allowed || now - start >= VGPU_SCHED_WAIT_MAX_NS)
 			break;

@@ -189,28 +189,27 @@ void sess_destroy_module(struct session *s, uint64_t id)
 	vgpu_handle_del(&s->h, id);
 }
 
-void sess_destroy_stream(struct session *s, uint64_t id)
+void sess_destroy_child(struct session *s, uint64_t id, int type,
+			CUresult (*destroy)(void *be, void *ctx, void *obj))
 {
-	struct vgpu_handle *e = vgpu_handle_get(&s->h, id, VGPU_H_STREAM);
+	struct vgpu_handle *e = vgpu_handle_get(&s->h, id, type);
 	struct vgpu_handle *c;
 
 	if (!e)
 		return;
 	c = vgpu_handle_get(&s->h, e->parent, VGPU_H_CTX);
-	s->ops->stream_destroy(s->be, c ? c->obj : NULL, e->obj);
+	destroy(s->be, c ? c->obj : NULL, e->obj);
 	vgpu_handle_del(&s->h, id);
+}
+
+void sess_destroy_stream(struct session *s, uint64_t id)
+{
+	sess_destroy_child(s, id, VGPU_H_STREAM, s->ops->stream_destroy);
 }
 
 void sess_destroy_event(struct session *s, uint64_t id)
 {
-	struct vgpu_handle *e = vgpu_handle_get(&s->h, id, VGPU_H_EVENT);
-	struct vgpu_handle *c;
-
-	if (!e)
-		return;
-	c = vgpu_handle_get(&s->h, e->parent, VGPU_H_CTX);
-	s->ops->event_destroy(s->be, c ? c->obj : NULL, e->obj);
-	vgpu_handle_del(&s->h, id);
+	sess_destroy_child(s, id, VGPU_H_EVENT, s->ops->event_destroy);
 }
 
 /* Destroying a context releases what was made in it, as cuCtxDestroy does. */

@@ -97,6 +97,9 @@ void sess_destroy_stream(struct session *s, uint64_t id);
 void sess_destroy_event(struct session *s, uint64_t id);
 void sess_destroy_ctx(struct session *s, uint64_t id);
 void sess_destroy_tex(struct session *s, uint64_t id);	/* ops_tex.c */
+/* A handle of type made in a context: the backend's destroy, then the handle. */
+void sess_destroy_child(struct session *s, uint64_t id, int type,
+			CUresult (*destroy)(void *be, void *ctx, void *obj));
 
 /* Free every mapping, reservation and chunk (ops_vmm.c); every created pool (ops_pool.c). */
 void sess_vmm_cleanup(struct session *s);
